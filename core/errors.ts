@@ -1,0 +1,38 @@
+/**
+ * Domain errors. Callers catch `VidkompyError` (or one subclass); the CLI maps
+ * each to one line and an exit code. Bad arguments use the built-in
+ * `TypeError` / `RangeError`.
+ *
+ * @module
+ */
+
+/** Base class of every error vidkompy raises on purpose. */
+export class VidkompyError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number = 1;
+  /** A short hint telling the user how to fix it, if there is one. */
+  readonly hint?: string;
+
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, { cause: options?.cause });
+    this.name = new.target.name;
+    this.hint = options?.hint;
+  }
+}
+
+/** An input file is missing, unreadable, or not a usable video. */
+export class InputError extends VidkompyError {}
+
+/** ffmpeg or ffprobe is missing or failed. */
+export class FfmpegError extends VidkompyError {}
+
+/** A plugin is unknown, failed to load, or misbehaved. */
+export class PluginError extends VidkompyError {}
+
+/** The fg content could not be found in the bg. */
+export class NoMatchError extends VidkompyError {
+  override readonly exitCode: number = 3;
+}
+
+/** The output cannot be written as asked (exists, is an input, ...). */
+export class OutputError extends VidkompyError {}

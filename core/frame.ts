@@ -1,0 +1,152 @@
+/**
+ * Small in-memory frames and the cheap conversions analysis needs.
+ *
+ * Full-resolution pixels never pass through here: ffmpeg crops and scales
+ * before JavaScript sees a frame. These helpers only adapt one small frame
+ * (typically 64×64 or less) to the format a fingerprinter declares.
+ *
+ * @module
+ */
+
+/** Pixel layout of a frame: width × height, 1 (gray) or 3 (RGB) channels. */
+export interface FrameFormat {
+  /** Width in pixels. */
+  readonly width: number;
+  /** Height in pixels. */
+  readonly height: number;
+  /** 1 for 8-bit gray, 3 for packed 8-bit RGB (rgb24). */
+  readonly channels: 1 | 3;
+}
+
+/** One frame: tightly packed rows, `width * height * channels` bytes. */
+export interface Frame extends FrameFormat {
+  /** Packed pixels, row-major, no padding. */
+  readonly data: Uint8Array;
+}
+
+/** A single-channel 8-bit image. */
+export interface GrayImage {
+  /** Width in pixels. */
+  readonly width: number;
+  /** Height in pixels. */
+  readonly height: number;
+  /** `width * height` luma bytes, row-major. */
+  readonly data: Uint8Array;
+}
+
+/** Bytes one frame of this format occupies. */
+export function frameBytes(format: FrameFormat): number {
+  return format.width * format.height * format.channels;
+}
+
+/** True when two formats describe the same layout. */
+export function sameFormat(a: FrameFormat, b: FrameFormat): boolean {
+  return a.width === b.width && a.height === b.height &&
+    a.channels === b.channels;
+}
+
+/**
+ * The smallest format that can feed every given format by downscaling:
+ * the largest width and height, RGB if any wants RGB.
+ */
+export function coveringFormat(formats: readonly FrameFormat[]): FrameFormat {
+  let width = 1, height = 1;
+  let channels: 1 | 3 = 1;
+  for (const f of formats) {
+    width = Math.max(width, f.width);
+    height = Math.max(height, f.height);
+    if (f.channels === 3) channels = 3;
+  }
+  return { width, height, channels };
+}
+
+/** BT.601 luma of packed RGB, integer weights summing to 256. */
+export function toGray(frame: Frame): Frame {
+  if (frame.channels === 1) return frame;
+  const n = frame.width * frame.height;
+  const out = new Uint8Array(n);
+  const src = frame.data;
+  for (let p = 0, q = 0; p < n; p++, q += 3) {
+    out[p] = (77 * src[q] + 150 * src[q + 1] + 29 * src[q + 2] + 128) >> 8;
+  }
+  return { width: frame.width, height: frame.height, channels: 1, data: out };
+}
+
+/**
+ * Area-average resampling (each output pixel is the mean of the input area it
+ * covers, with fractional edge weights), like ffmpeg's `flags=area`. Works for
+ * any ratio, but is meant for downscaling small frames.
+ */
+export function resizeArea(frame: Frame, width: number, height: number): Frame {
+  if (frame.width === width && frame.height === height) return frame;
+  const c = frame.channels;
+  const sx = frame.width / width;
+  const sy = frame.height / height;
+  const xs = spans(frame.width, width, sx);
+  const ys = spans(frame.height, height, sy);
+  const acc = new Float64Array(width * c);
+  const out = new Uint8Array(width * height * c);
+  const src = frame.data;
+  const rowStride = frame.width * c;
+  for (let oy = 0; oy < height; oy++) {
+    acc.fill(0);
+    const ySpan = ys[oy];
+    for (let k = 0; k < ySpan.index.length; k++) {
+      const row = ySpan.index[k] * rowStride;
+      const wy = ySpan.weight[k];
+      for (let ox = 0; ox < width; ox++) {
+        const xSpan = xs[ox];
+        for (let m = 0; m < xSpan.index.length; m++) {
+          const w = wy * xSpan.weight[m];
+          const p = row + xSpan.index[m] * c;
+          for (let ch = 0; ch < c; ch++) acc[ox * c + ch] += w * src[p + ch];
+        }
+      }
+    }
+    const norm = 1 / (sx * sy);
+    for (let k = 0; k < width * c; k++) {
+      const v = acc[k] * norm;
+      out[oy * width * c + k] = v >= 255 ? 255 : v <= 0 ? 0 : Math.round(v);
+    }
+  }
+  return { width, height, channels: c, data: out };
+}
+
+interface Span {
+  index: Int32Array;
+  weight: Float64Array;
+}
+
+function spans(inSize: number, outSize: number, step: number): Span[] {
+  const result: Span[] = [];
+  for (let o = 0; o < outSize; o++) {
+    const start = o * step;
+    const end = Math.min(inSize, start + step);
+    const first = Math.floor(start);
+    const last = Math.min(inSize - 1, Math.ceil(end) - 1);
+    const index: number[] = [];
+    const weight: number[] = [];
+    for (let i = first; i <= last; i++) {
+      const w = Math.min(end, i + 1) - Math.max(start, i);
+      if (w > 1e-9) {
+        index.push(i);
+        weight.push(w);
+      }
+    }
+    result.push({
+      index: Int32Array.from(index),
+      weight: Float64Array.from(weight),
+    });
+  }
+  return result;
+}
+
+/** Converts and resizes a frame to the given format (no-op when it matches). */
+export function adaptFrame(frame: Frame, format: FrameFormat): Frame {
+  let f = frame;
+  if (format.channels === 1 && f.channels === 3) f = toGray(f);
+  if (format.channels === 3 && f.channels === 1) {
+    throw new RangeError("cannot make an RGB frame from a gray one");
+  }
+  return resizeArea(f, format.width, format.height);
+}
