@@ -1,0 +1,243 @@
+/**
+ * End-to-end benchmark: an 8 s 1080p 60 fps pair (a 1920×870 fg band of a
+ * 1920×1080 bg that starts 0.5 s earlier), composed by `vidkompy comp` and,
+ * as the floor, by a plain ffmpeg overlay of the same inputs with the same
+ * x264 settings (which aligns nothing). Prints both wall times, their ratio,
+ * the tool process's peak memory (VmHWM: main thread and workers, not the
+ * ffmpeg children) and the frame-map accuracy against the known truth.
+ *
+ * Usage: deno task bench:e2e [--runs 3] [--preset veryfast] [--dry-run]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    runs: { type: "string", default: "1" },
+    preset: { type: "string", default: "veryfast" },
+    crf: { type: "string", default: "18" },
+    "dry-run": { type: "boolean", default: false },
+  },
+});
+const runs = Math.max(1, Number(values.runs));
+const root = resolve(new URL("..", import.meta.url).pathname);
+const dir = join(root, ".cache", "bench");
+await Deno.mkdir(dir, { recursive: true });
+
+const W = 1920, H = 1080, FPS = 60;
+const BAND = { x: 0, y: 105, width: 1920, height: 870 };
+const LEAD = 0.5; // the bg starts this much earlier than the fg
+const FG_SECONDS = 8;
+const bgPath = join(dir, "e2e_bg.mp4");
+const fgPath = join(dir, "e2e_fg.mp4");
+
+async function run(cmd: string, args: string[]): Promise<void> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  if (!out.success) {
+    throw new Error(
+      `${cmd} failed: ${new TextDecoder().decode(out.stderr).slice(-500)}`,
+    );
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await Deno.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (!(await exists(bgPath)) || !(await exists(fgPath))) {
+  console.error("making the 1080p60 pair (once; cached in .cache/bench)…");
+  const src = `testsrc2=size=${W}x${H}:rate=${FPS}`;
+  await run("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    src,
+    "-t",
+    String(FG_SECONDS + LEAD),
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-crf",
+    "20",
+    "-pix_fmt",
+    "yuv420p",
+    bgPath,
+  ]);
+  await run("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    src,
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:sample_rate=48000",
+    "-filter_complex",
+    `[0:v]trim=start=${LEAD}:duration=${FG_SECONDS},setpts=PTS-STARTPTS,crop=${BAND.width}:${BAND.height}:${BAND.x}:${BAND.y}[v];[1:a]atrim=duration=${FG_SECONDS}[a]`,
+    "-map",
+    "[v]",
+    "-map",
+    "[a]",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-crf",
+    "18",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    fgPath,
+  ]);
+}
+
+/** Runs a child, returning wall seconds and the peak VmHWM (kB) seen by polling. */
+async function timed(
+  cmd: string,
+  args: string[],
+  watchMemory: boolean,
+): Promise<{ seconds: number; peakKb: number; stderr: string }> {
+  const t0 = performance.now();
+  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" })
+    .spawn();
+  let peakKb = 0;
+  let polling = watchMemory;
+  const poll = (async () => {
+    while (polling) {
+      try {
+        const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+        const m = status.match(/VmHWM:\s+(\d+) kB/);
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch { /* exited */ }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  const out = await child.output();
+  polling = false;
+  await poll;
+  const seconds = (performance.now() - t0) / 1000;
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${cmd} failed:\n${stderr.slice(-1500)}`);
+  return { seconds, peakKb, stderr };
+}
+
+const x264 = [
+  "-c:v",
+  "libx264",
+  "-preset",
+  values.preset!,
+  "-crf",
+  values.crf!,
+];
+const floorOut = join(dir, "e2e_floor.mp4");
+const compOut = join(dir, "e2e_comp.mp4");
+const report = join(dir, "e2e_report.json");
+const floors: number[] = [], comps: number[] = [], peaks: number[] = [];
+let stages: Record<string, number> = {};
+for (let r = 0; r < runs; r++) {
+  if (!values["dry-run"]) {
+    const floor = await timed("ffmpeg", [
+      "-v",
+      "error",
+      "-y",
+      "-i",
+      bgPath,
+      "-i",
+      fgPath,
+      "-filter_complex",
+      `[0:v][1:v]overlay=x=${BAND.x}:y=${BAND.y}:eof_action=pass[v]`,
+      "-map",
+      "[v]",
+      "-map",
+      "1:a",
+      ...x264,
+      "-c:a",
+      "copy",
+      floorOut,
+    ], false);
+    floors.push(floor.seconds);
+  } else {
+    // Analysis floor: ffmpeg decoding both inputs in parallel.
+    const t0 = performance.now();
+    await Promise.all(
+      [bgPath, fgPath].map((p) =>
+        run("ffmpeg", ["-v", "error", "-an", "-i", p, "-f", "null", "-"])
+      ),
+    );
+    floors.push((performance.now() - t0) / 1000);
+  }
+  const comp = await timed(Deno.execPath(), [
+    "run",
+    "--allow-all",
+    join(root, "cli.ts"),
+    "comp",
+    "--bg",
+    bgPath,
+    "--fg",
+    fgPath,
+    "-o",
+    compOut,
+    "--overwrite",
+    "--preset",
+    values.preset!,
+    "--crf",
+    values.crf!,
+    "--report",
+    report,
+    ...(values["dry-run"] ? ["--dry-run"] : []),
+  ], true);
+  comps.push(comp.seconds);
+  peaks.push(comp.peakKb);
+  const rep = JSON.parse(await Deno.readTextFile(report));
+  stages = rep.timings;
+  // Truth: fg frame i shows the moment of bg frame i + LEAD·FPS.
+  const map: number[] = rep.frame_map;
+  const lead = Math.round(LEAD * FPS);
+  const exact = map.filter((j, i) => j === i + lead).length;
+  console.error(
+    `run ${r + 1}: floor ${floors[r].toFixed(2)} s, comp ${
+      comp.seconds.toFixed(2)
+    } s, peak ${
+      (comp.peakKb / 1024).toFixed(0)
+    } MB, placement (${rep.placement.x}, ${rep.placement.y}), exact ${exact}/${map.length}`,
+  );
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+const floor = median(floors), comp = median(comps), peak = median(peaks);
+console.log(
+  `${
+    values["dry-run"]
+      ? "decode floor (both inputs, parallel)"
+      : "ffmpeg overlay floor"
+  }: ${floor.toFixed(2)} s`,
+);
+console.log(
+  `vidkompy comp${values["dry-run"] ? " --dry-run" : ""}: ${comp.toFixed(2)} s`,
+);
+console.log(`ratio: ${(comp / floor).toFixed(2)}×`);
+console.log(`tool peak memory (VmHWM): ${(peak / 1024).toFixed(0)} MB`);
+console.log(
+  `stages: ${Object.entries(stages).map(([k, v]) => `${k} ${v}s`).join(", ")}`,
+);

@@ -1,0 +1,328 @@
+/**
+ * The vidkompy command line.
+ *
+ * ```
+ * deno run -A cli.ts comp --bg BG.mp4 --fg FG.mp4 [-o OUT.mp4]
+ * ```
+ *
+ * Exit codes: 0 ok, 1 error, 2 usage, 3 no match, 130/143 interrupted.
+ *
+ * @module
+ */
+
+import { Command, InvalidArgumentError, Option } from "./deps.ts";
+import { VidkompyError } from "./core/errors.ts";
+import type { Logger } from "./core/log.ts";
+import { composite, DEFAULT_FINGERPRINT } from "./core/pipeline.ts";
+import { registry } from "./core/registry.ts";
+import { reportObject, summaryText } from "./core/report.ts";
+import type { PluginKind } from "./core/types.ts";
+
+const VERSION = "0.1.0";
+
+/** Accepts the original's snake_case flags (`--temporal_align`, `--x_shift`, …). */
+export function normaliseArgs(args: readonly string[]): string[] {
+  return args.map((a) => {
+    if (!a.startsWith("--")) return a;
+    const eq = a.indexOf("=");
+    const name = eq < 0 ? a : a.slice(0, eq);
+    return name.replaceAll("_", "-") + (eq < 0 ? "" : a.slice(eq));
+  });
+}
+
+function parseInteger(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `${name} must be an integer from ${min} to ${max}.`,
+      );
+    }
+    return n;
+  };
+}
+
+function parseBool(value: string): boolean {
+  const v = value.toLowerCase();
+  if (["true", "1", "yes", "on"].includes(v)) return true;
+  if (["false", "0", "no", "off"].includes(v)) return false;
+  throw new InvalidArgumentError("expected true or false.");
+}
+
+const PRESETS = [
+  "ultrafast",
+  "superfast",
+  "veryfast",
+  "faster",
+  "fast",
+  "medium",
+  "slow",
+  "slower",
+  "veryslow",
+];
+
+function useColor(): boolean {
+  try {
+    return !Deno.env.get("NO_COLOR") && Deno.stderr.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/** A stderr logger: a redrawn progress line on a TTY, nothing when quiet. */
+function makeLogger(
+  opts: { verbose?: boolean; quiet?: boolean; progress?: boolean },
+): Logger {
+  const encoder = new TextEncoder();
+  const tty = Deno.stderr.isTerminal();
+  const write = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
+  const dim = (s: string) => useColor() ? `\x1b[2m${s}\x1b[0m` : s;
+  let lastDraw = 0;
+  let drawn = false;
+  const starts = new Map<string, number>();
+  const clear = () => {
+    if (drawn) write("\r\x1b[2K");
+    drawn = false;
+  };
+  return {
+    info(message) {
+      if (opts.quiet) return;
+      clear();
+      write(message + "\n");
+    },
+    debug(message) {
+      if (!opts.verbose) return;
+      clear();
+      write(dim(message) + "\n");
+    },
+    progress(stage, done, total) {
+      if (opts.quiet || !(tty || opts.progress)) return;
+      const now = performance.now();
+      if (!starts.has(stage)) starts.set(stage, now);
+      const finished = done >= total;
+      if (!finished && now - lastDraw < (tty ? 100 : 2000)) return;
+      lastDraw = now;
+      const elapsed = (now - starts.get(stage)!) / 1000;
+      const rate = elapsed > 0 ? done / elapsed : 0;
+      const pct = total > 0 ? Math.min(100, (100 * done) / total) : 0;
+      const eta = rate > 0 && total > done ? (total - done) / rate : 0;
+      const line = `${stage} ${done}/${total} ${pct.toFixed(0)}% ${
+        rate.toFixed(0)
+      }/s eta ${eta.toFixed(1)}s`;
+      if (tty) {
+        write(`\r\x1b[2K${line}`);
+        drawn = true;
+        if (finished) clear();
+      } else write(line + "\n");
+    },
+  };
+}
+
+async function pluginHelp(kind: PluginKind): Promise<string> {
+  const defs = await registry.all(kind);
+  return defs.map((d) => `${d.name} (${d.description})`).join("; ");
+}
+
+/** Builds the commander program (plugins are listed in the help). */
+export async function buildProgram(
+  onExit: (code: number) => void,
+): Promise<Command> {
+  const fingerprints = await pluginHelp("fingerprinter");
+  const aligners = registry.names("aligner").join(", ");
+  const program = new Command()
+    .name("vidkompy")
+    .version(VERSION)
+    .description(
+      "Overlay a foreground video onto a background video with automatic spatial and temporal alignment.",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)),
+    });
+
+  program.command("comp")
+    .description(
+      "Find where the fg sits in the bg and which bg frame belongs under every fg frame, then write bg-sized video with the fg on top and the fg audio (H.264 + AAC in MP4).",
+    )
+    .argument("[bg]", "background video (or use --bg)")
+    .argument("[fg]", "foreground video (or use --fg)")
+    .option("-b, --bg <file>", "background video")
+    .option(
+      "-f, --fg <file>",
+      "foreground video: every frame, its rate and its audio are kept",
+    )
+    .option(
+      "-o, --output <file>",
+      "output file (default: {bgstem}_overlay_{fgstem}.mp4 in the current folder)",
+    )
+    .addOption(
+      new Option("--temporal-align <name>", `temporal aligner: ${aligners}`)
+        .default("dtw"),
+    )
+    .option(
+      "--fingerprint <spec>",
+      `frame features as name[:weight],... from: ${fingerprints}`,
+      DEFAULT_FINGERPRINT,
+    )
+    .option(
+      "-w, --window <frames>",
+      "DTW band half-width in bg frames (0 = automatic)",
+      parseInteger("--window", 0, 100000),
+      0,
+    )
+    .option(
+      "-x, --x-shift <px>",
+      "fixed x of the fg in the bg (skips the spatial search)",
+      parseInteger("--x-shift", -100000, 100000),
+    )
+    .option(
+      "-y, --y-shift <px>",
+      "fixed y of the fg in the bg (skips the spatial search)",
+      parseInteger("--y-shift", -100000, 100000),
+    )
+    .option("-z, --zero-shift", "place the fg at (0, 0), unscaled")
+    .option(
+      "-u, --unscaled <bool>",
+      "true: the fg is at 100% scale",
+      parseBool,
+      true,
+    )
+    .option(
+      "-a, --align-precision <level>",
+      "spatial precision 0..4",
+      parseInteger("--align-precision", 0, 4),
+      2,
+    )
+    .addOption(
+      new Option("--preset <name>", "x264 preset: the biggest speed lever")
+        .choices(PRESETS).default("veryfast"),
+    )
+    .option(
+      "--crf <n>",
+      "x264 quality (lower is better)",
+      parseInteger("--crf", 0, 51),
+      18,
+    )
+    .option("--dry-run", "align and report, write no video")
+    .option(
+      "--report <file>",
+      "write a JSON report (placement, offset, frame map, similarity, timings)",
+    )
+    .option("--json", "print the report JSON on stdout")
+    .option("--overwrite", "replace an existing output file")
+    .option("--force", "compose even when the fg does not seem to be in the bg")
+    .option(
+      "--workers <n>",
+      "worker threads for fingerprinting (default: cores)",
+      parseInteger("--workers", 1, 64),
+    )
+    .option("--plugin <module...>", "load plugins from these module paths")
+    .option(
+      "--progress",
+      "print progress lines even when stderr is not a terminal",
+    )
+    .option("-v, --verbose", "debug detail and stack traces")
+    .option("-q, --quiet", "no progress or summary")
+    .action(async (bgArg, fgArg, opts) => {
+      const bg = opts.bg ?? bgArg;
+      const fg = opts.fg ?? fgArg;
+      if (!bg || !fg) {
+        program.error("error: comp needs a bg and a fg (--bg BG --fg FG)", {
+          exitCode: 2,
+          code: "vidkompy.missingInput",
+        });
+      }
+      for (const p of opts.plugin ?? []) await registry.registerModule(p);
+      const logger = makeLogger(opts);
+      const controller = new AbortController();
+      const stop = (signal: Deno.Signal, code: number) => () => {
+        logger.info(`interrupted (${signal}), cleaning up`);
+        controller.abort(new Error(`interrupted by ${signal}`));
+        interruptedCode = code;
+      };
+      const onInt = stop("SIGINT", 130), onTerm = stop("SIGTERM", 143);
+      Deno.addSignalListener("SIGINT", onInt);
+      Deno.addSignalListener("SIGTERM", onTerm);
+      try {
+        const result = await composite({
+          bg: bg!,
+          fg: fg!,
+          output: opts.output,
+          temporalAlign: opts.temporalAlign,
+          fingerprint: opts.fingerprint,
+          window: opts.window,
+          xShift: opts.xShift,
+          yShift: opts.yShift,
+          zeroShift: opts.zeroShift,
+          unscaled: opts.unscaled,
+          alignPrecision: opts.alignPrecision,
+          preset: opts.preset,
+          crf: opts.crf,
+          dryRun: opts.dryRun,
+          overwrite: opts.overwrite,
+          force: opts.force,
+          workers: opts.workers,
+          logger,
+          signal: controller.signal,
+        });
+        const report = reportObject(result);
+        if (opts.report) {
+          await Deno.writeTextFile(opts.report, JSON.stringify(report) + "\n");
+        }
+        if (opts.json) console.log(JSON.stringify(report));
+        logger.info(summaryText(result));
+      } finally {
+        Deno.removeSignalListener("SIGINT", onInt);
+        Deno.removeSignalListener("SIGTERM", onTerm);
+      }
+      onExit(0);
+    });
+  return program;
+}
+
+let interruptedCode = 0;
+
+/** Runs the CLI with `args`; returns the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  let code = 0;
+  const verbose = args.includes("-v") || args.includes("--verbose");
+  try {
+    const program = await buildProgram((c) => (code = c));
+    await program.parseAsync(normaliseArgs(args), { from: "user" });
+  } catch (err) {
+    if (interruptedCode) return interruptedCode;
+    // deno-lint-ignore no-explicit-any
+    const e = err as any;
+    if (e?.code?.startsWith?.("commander.")) {
+      if (
+        e.code === "commander.helpDisplayed" ||
+        e.code === "commander.version" ||
+        e.code === "commander.help"
+      ) return 0;
+      return 2;
+    }
+    if (e?.code === "vidkompy.missingInput") return 2;
+    if (err instanceof VidkompyError) {
+      console.error(
+        `vidkompy: ${err.message}${err.hint ? ` (${err.hint})` : ""}`,
+      );
+      if (verbose) console.error(err.stack);
+      return err.exitCode;
+    }
+    if (err instanceof RangeError || err instanceof TypeError) {
+      console.error(`vidkompy: ${err.message}`);
+      if (verbose) console.error(err.stack);
+      return err instanceof RangeError ? 2 : 1;
+    }
+    console.error(
+      `vidkompy: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    if (verbose) console.error(err instanceof Error ? err.stack : err);
+    return 1;
+  }
+  return code;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

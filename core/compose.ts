@@ -1,0 +1,237 @@
+/**
+ * Composition: one ffmpeg decodes the bg to raw frames, this module forwards
+ * them in frame-map order (repeating or skipping, never going back) into a
+ * second ffmpeg that overlays the fg and encodes H.264 + AAC. Full-resolution
+ * pixels only move through pipes; writes are awaited so memory stays at a
+ * frame or two.
+ *
+ * @module
+ */
+
+import { FfmpegError } from "./errors.ts";
+import { decodeArgs } from "./frame_reader.ts";
+import { type MediaInfo, seekPosition } from "./probe.ts";
+import {
+  binary,
+  drain,
+  lastLines,
+  mediaPath,
+  spawnError,
+  TailBuffer,
+} from "./process.ts";
+import type { Placement, ProgressCallback } from "./types.ts";
+
+/** Everything the composer needs. */
+export interface ComposeOptions {
+  /** Probed bg. */
+  readonly bg: MediaInfo;
+  /** Probed fg. */
+  readonly fg: MediaInfo;
+  /** Where the fg goes (integer x, y at scale 1; scaled fg is resized by ffmpeg). */
+  readonly placement: Placement;
+  /** bg index for every fg index (non-decreasing). */
+  readonly frameMap: Int32Array;
+  /** bg time minus fg time of the same moment (for bg audio when the fg has none). */
+  readonly offsetSeconds: number;
+  /** File to write (a temporary name; the caller renames it). */
+  readonly output: string;
+  /** x264 preset. */
+  readonly preset: string;
+  /** x264 CRF. */
+  readonly crf: number;
+  /** Progress sink. */
+  readonly progress?: ProgressCallback;
+  /** Abort. */
+  readonly signal?: AbortSignal;
+}
+
+/** Bytes of one yuv420p frame (chroma planes round up for odd sizes). */
+export function yuv420pBytes(width: number, height: number): number {
+  return width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
+}
+
+/** Seconds formatted for ffmpeg options. */
+function sec(t: number): string {
+  return Math.max(0, t).toFixed(6);
+}
+
+/** The encoder's argv: raw bg on stdin, the fg file, maybe the bg for audio. */
+export function encoderArgs(options: ComposeOptions): string[] {
+  const { bg, fg, placement } = options;
+  const rate = fg.fpsRational;
+  const args = [
+    "-hide_banner",
+    "-nostdin",
+    "-v",
+    "error",
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "yuv420p",
+    "-s",
+    `${bg.width}x${bg.height}`,
+    "-framerate",
+    rate,
+    "-i",
+    "pipe:0",
+    "-i",
+    mediaPath(fg.path),
+  ];
+  const useBgAudio = !fg.audio && bg.audio;
+  if (useBgAudio) {
+    // The bg audio from the moment under fg frame 0; when the bg starts after
+    // the fg, delay it instead.
+    if (options.offsetSeconds >= 0) {
+      args.push("-ss", sec(options.offsetSeconds));
+    } else args.push("-itsoffset", sec(-options.offsetSeconds));
+    args.push("-vn", "-i", mediaPath(bg.path));
+  }
+  // Both video inputs are put on the fg frame index timeline so they advance
+  // in lockstep: raw bg frame k belongs under fg frame k.
+  let fgChain = `[1:v]setpts=N/(${rate})/TB`;
+  if (placement.scale !== 1) {
+    const w = Math.round(fg.width * placement.scale);
+    const h = Math.round(fg.height * placement.scale);
+    fgChain += `,scale=${w}:${h}:flags=lanczos`;
+  }
+  const x = Math.round(placement.x), y = Math.round(placement.y);
+  const filter = `${fgChain}[f];[0:v]setpts=N/(${rate})/TB[b];` +
+    `[b][f]overlay=x=${x}:y=${y}:eof_action=pass:format=auto,format=yuv420p[v]`;
+  args.push("-filter_complex", filter, "-map", "[v]");
+  if (fg.audio) {
+    args.push("-map", "1:a:0");
+    args.push(
+      ...(fg.audio.codec === "aac"
+        ? ["-c:a", "copy"]
+        : ["-c:a", "aac", "-b:a", "192k"]),
+    );
+  } else if (useBgAudio) {
+    args.push("-map", "2:a:0", "-c:a", "aac", "-b:a", "192k");
+  }
+  const duration = options.frameMap.length / fg.fps;
+  args.push(
+    "-c:v",
+    "libx264",
+    "-preset",
+    options.preset,
+    "-crf",
+    String(options.crf),
+    "-pix_fmt",
+    "yuv420p",
+    "-r",
+    rate,
+    "-frames:v",
+    String(options.frameMap.length),
+    "-t",
+    sec(duration),
+    "-movflags",
+    "+faststart",
+    "-f",
+    "mp4",
+    "-y",
+    mediaPath(options.output),
+  );
+  return args;
+}
+
+/** Writes the composed video to `options.output`. */
+export async function compose(options: ComposeOptions): Promise<void> {
+  const { bg, frameMap } = options;
+  const n = frameMap.length;
+  if (n === 0) throw new RangeError("empty frame map");
+  const first = frameMap[0];
+  const last = frameMap[n - 1];
+  // Start the bg decode near the first needed frame (an accurate seek lands
+  // on it) and stop after the last, instead of decoding the whole bg.
+  const seekTo = first > 0 && bg.times[first] > 1 ? seekPosition(bg, first) : 0;
+  const startIndex = seekTo > 0 ? first : 0;
+  const frameSize = yuv420pBytes(bg.width, bg.height);
+  const decoderArgs = decodeArgs({
+    path: bg.path,
+    format: { width: bg.width, height: bg.height, channels: 1 },
+    pixelFormat: "yuv420p",
+    startSeconds: seekTo,
+    maxFrames: last - startIndex + 1,
+  });
+
+  let decoder: Deno.ChildProcess, encoder: Deno.ChildProcess;
+  try {
+    decoder = new Deno.Command(binary("ffmpeg"), {
+      args: decoderArgs,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: options.signal,
+    }).spawn();
+    encoder = new Deno.Command(binary("ffmpeg"), {
+      args: encoderArgs(options),
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+      signal: options.signal,
+    }).spawn();
+  } catch (err) {
+    throw spawnError("ffmpeg", err);
+  }
+  const decoderErr = drain(decoder.stderr);
+  const encoderErr = drain(encoder.stderr, new TailBuffer());
+  const reader = decoder.stdout.getReader({ mode: "byob" });
+  const writer = encoder.stdin.getWriter();
+  let frame = new Uint8Array(frameSize);
+  let have = startIndex - 1; // bg index held in `frame`
+  let bgEnded = false;
+
+  const readNext = async (): Promise<boolean> => {
+    let filled = 0;
+    while (filled < frameSize) {
+      const { value, done } = await reader.read(frame.subarray(filled), {
+        min: frameSize - filled,
+      });
+      if (value) {
+        frame = new Uint8Array(value.buffer);
+        filled += value.length;
+      }
+      if (done) break;
+    }
+    return filled === frameSize;
+  };
+
+  let failure: unknown;
+  try {
+    for (let k = 0; k < n; k++) {
+      const want = frameMap[k];
+      while (have < want && !bgEnded) {
+        if (await readNext()) have++;
+        else bgEnded = true; // shorter than probed: hold the last frame
+      }
+      if (have < startIndex) {
+        throw new FfmpegError(`no bg frames could be decoded from ${bg.path}`);
+      }
+      await writer.write(frame);
+      if ((k & 15) === 0 || k === n - 1) {
+        options.progress?.("compose", k + 1, n);
+      }
+    }
+    await writer.close();
+  } catch (err) {
+    failure = err;
+    try {
+      encoder.kill("SIGKILL");
+    } catch { /* gone */ }
+  }
+  // The decoder may still hold unread frames beyond the last needed one.
+  await reader.cancel().catch(() => {});
+  try {
+    decoder.kill("SIGKILL");
+  } catch { /* gone */ }
+  const [encStatus] = await Promise.all([encoder.status, decoder.status]);
+  await decoderErr;
+  const encText = (await encoderErr).text();
+  if (failure && !(failure instanceof TypeError && encText)) throw failure;
+  if (!encStatus.success || failure) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw new FfmpegError(
+      `ffmpeg failed while encoding: ${lastLines(encText)}`,
+    );
+  }
+}

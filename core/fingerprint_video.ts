@@ -1,0 +1,112 @@
+/**
+ * Fingerprints every frame of one video in a single sequential decode:
+ * ffmpeg crops and scales to the analysis format, batches of frames go to
+ * the worker pool (transferred), and the feature tables fill in as results
+ * come back. In-flight batches are bounded so memory stays flat.
+ *
+ * @module
+ */
+
+import type { FrameFormat } from "./frame.ts";
+import { decodeFrames, type Rect } from "./frame_reader.ts";
+import type { BatchTask } from "./fingerprint_worker.ts";
+import type { FeatureArray, Fingerprinter, ProgressCallback } from "./types.ts";
+import type { WorkerPool } from "./worker_pool.ts";
+
+/** What to fingerprint and with what. */
+export interface FingerprintVideoOptions {
+  /** Input file. */
+  readonly path: string;
+  /** Region to analyse, in source pixels (the whole frame when absent). */
+  readonly crop?: Rect;
+  /** Decode format covering every member's input. */
+  readonly format: FrameFormat;
+  /** The members (main-thread instances, for table allocation). */
+  readonly fingerprinters: readonly Fingerprinter[];
+  /** A pool whose workers were initialised with the same members, in order. */
+  readonly pool: WorkerPool;
+  /** Expected frame count (tables grow if the decode yields more). */
+  readonly expectedFrames: number;
+  /** Progress label, e.g. "fingerprint fg". */
+  readonly label: string;
+  /** Progress sink. */
+  readonly progress?: ProgressCallback;
+  /** Abort. */
+  readonly signal?: AbortSignal;
+}
+
+/** Feature tables (one per member) and the number of frames decoded. */
+export interface VideoFeatures {
+  /** One table per member, `count` features each. */
+  readonly tables: FeatureArray[];
+  /** Frames actually decoded. */
+  readonly count: number;
+}
+
+/** Frames per worker message: posting costs more than hashing a 32×32 frame. */
+const BATCH = 64;
+
+/** Decodes and fingerprints a whole video. */
+export async function fingerprintVideo(
+  options: FingerprintVideoOptions,
+): Promise<VideoFeatures> {
+  const { fingerprinters: fps, pool } = options;
+  let capacity = Math.max(1, options.expectedFrames);
+  let tables = fps.map((f) => f.createTable(capacity));
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = pool.size * 2;
+  let count = 0;
+  let failure: unknown;
+
+  const store = (start: number, parts: FeatureArray[]) => {
+    const end = start + parts[0].length / fps[0].featureLength;
+    if (end > capacity) {
+      capacity = Math.max(end, Math.ceil(capacity * 1.25));
+      tables = tables.map((t, k) => {
+        const grown = fps[k].createTable(capacity);
+        grown.set(t as never);
+        return grown;
+      });
+    }
+    for (let k = 0; k < fps.length; k++) {
+      tables[k].set(parts[k] as never, start * fps[k].featureLength);
+    }
+  };
+
+  for await (
+    const batch of decodeFrames({
+      path: options.path,
+      format: options.format,
+      crop: options.crop,
+      batch: BATCH,
+      signal: options.signal,
+    })
+  ) {
+    const task: BatchTask = {
+      type: "batch",
+      format: options.format,
+      count: batch.count,
+      data: batch.data,
+    };
+    const start = batch.start;
+    const p: Promise<void> = pool.run<FeatureArray[]>(task, [
+      batch.data.buffer as ArrayBuffer,
+    ])
+      .then((parts) => store(start, parts))
+      .catch((err) => {
+        failure ??= err;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    count = batch.start + batch.count;
+    options.progress?.(options.label, count, options.expectedFrames);
+    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    if (failure) throw failure;
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  if (count < capacity) {
+    tables = tables.map((t, k) => t.slice(0, count * fps[k].featureLength));
+  }
+  return { tables, count };
+}

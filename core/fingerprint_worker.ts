@@ -1,0 +1,83 @@
+/**
+ * Worker entry: computes fingerprints for batches of small frames. The
+ * first task names the fingerprinters (registry names, options, and the
+ * module URL of user plugins); each later task is a packed batch of frames.
+ *
+ * @module
+ */
+
+import {
+  adaptFrame,
+  type Frame,
+  frameBytes,
+  type FrameFormat,
+} from "./frame.ts";
+import { registry } from "./registry.ts";
+import type { FeatureArray, Fingerprinter } from "./types.ts";
+import { serveTasks } from "./worker_pool.ts";
+
+/** One fingerprinter to load in the worker. */
+export interface FingerprinterSpec {
+  /** Registered name. */
+  readonly name: string;
+  /** Options for its factory. */
+  readonly options?: Record<string, unknown>;
+  /** Module URL when it is a user plugin. */
+  readonly moduleUrl?: string;
+}
+
+/** First task: which fingerprinters to run. */
+export interface InitTask {
+  /** Discriminator. */
+  readonly type: "init";
+  /** The members, in table order. */
+  readonly fingerprinters: readonly FingerprinterSpec[];
+}
+
+/** A batch of frames to fingerprint. */
+export interface BatchTask {
+  /** Discriminator. */
+  readonly type: "batch";
+  /** Layout of each frame in `data`. */
+  readonly format: FrameFormat;
+  /** Frames in the batch. */
+  readonly count: number;
+  /** Packed frames (transferred). */
+  readonly data: Uint8Array;
+}
+
+let members: Fingerprinter[] = [];
+let ready: Promise<void> = Promise.resolve();
+
+async function load(specs: readonly FingerprinterSpec[]): Promise<void> {
+  for (const s of specs) {
+    if (s.moduleUrl) await registry.registerModule(s.moduleUrl);
+  }
+  members = await Promise.all(
+    specs.map((s) => registry.create("fingerprinter", s.name, s.options)),
+  );
+}
+
+serveTasks<InitTask | BatchTask, FeatureArray[] | null>((task) => {
+  if (task.type === "init") {
+    ready = load(task.fingerprinters);
+    return ready.then(() => ({ result: null as FeatureArray[] | null }));
+  }
+  return ready.then(() => {
+    const size = frameBytes(task.format);
+    const tables = members.map((m) => m.createTable(task.count));
+    for (let k = 0; k < task.count; k++) {
+      const frame: Frame = {
+        ...task.format,
+        data: task.data.subarray(k * size, (k + 1) * size),
+      };
+      for (let f = 0; f < members.length; f++) {
+        members[f].compute(adaptFrame(frame, members[f].input), tables[f], k);
+      }
+    }
+    return {
+      result: tables,
+      transfer: tables.map((t) => t.buffer as ArrayBuffer),
+    };
+  });
+});

@@ -1,0 +1,387 @@
+/**
+ * The `comp` pipeline: probe → locate → fingerprint both videos → align →
+ * map → pin the placement → compose, with per-stage timings.
+ *
+ * @module
+ */
+
+import { compose } from "./compose.ts";
+import { NoMatchError } from "./errors.ts";
+import { coveringFormat } from "./frame.ts";
+import type { Rect } from "./frame_reader.ts";
+import {
+  mixCostModel,
+  type MixTables,
+  parseFingerprintSpec,
+} from "./fingerprint_mix.ts";
+import { fingerprintVideo } from "./fingerprint_video.ts";
+import type { FingerprinterSpec, InitTask } from "./fingerprint_worker.ts";
+import { type Logger, silentLogger } from "./log.ts";
+import {
+  defaultOutputPath,
+  prepareOutput,
+  removeQuietly,
+  temporaryPath,
+} from "./output_path.ts";
+import { coarsePlacement, exactPlacement, refineFrames } from "./placement.ts";
+import { type MediaInfo, probe } from "./probe.ts";
+import { checkFfmpeg } from "./process.ts";
+import { type Registry, registry as defaultRegistry } from "./registry.ts";
+import type { Alignment, Placement, Timeline } from "./types.ts";
+import { defaultPoolSize, WorkerPool } from "./worker_pool.ts";
+
+/** Default fingerprint combination: see README "Temporal alignment". */
+export const DEFAULT_FINGERPRINT = "thumb";
+
+/** Options of {@link composite}. */
+export interface CompositeOptions {
+  /** Background video. */
+  readonly bg: string;
+  /** Foreground video (the master: every fg frame, its rate, its audio). */
+  readonly fg: string;
+  /** Output file; default `{bgstem}_overlay_{fgstem}.mp4` in the cwd. */
+  readonly output?: string;
+  /** Aligner name (default `dtw`). */
+  readonly temporalAlign?: string;
+  /** Fingerprint spec, e.g. `phash:0.5,thumb` (default {@link DEFAULT_FINGERPRINT}). */
+  readonly fingerprint?: string;
+  /** Mapper name (default `interp`). */
+  readonly mapper?: string;
+  /** Locator name (default `template`). */
+  readonly locator?: string;
+  /** DTW band half-width in bg frames; 0 = automatic. */
+  readonly window?: number;
+  /** Fixed x of the fg (skips the spatial search; missing y is 0). */
+  readonly xShift?: number;
+  /** Fixed y of the fg. */
+  readonly yShift?: number;
+  /** Place the fg at (0, 0), unscaled. */
+  readonly zeroShift?: boolean;
+  /** Only 100% scale (default true). */
+  readonly unscaled?: boolean;
+  /** Spatial precision 0..4 (default 2). */
+  readonly alignPrecision?: number;
+  /** x264 preset (default `veryfast`). */
+  readonly preset?: string;
+  /** x264 CRF (default 18). */
+  readonly crf?: number;
+  /** Align and report without writing video. */
+  readonly dryRun?: boolean;
+  /** Replace an existing output. */
+  readonly overwrite?: boolean;
+  /** Compose even when the fg does not seem to be in the bg. */
+  readonly force?: boolean;
+  /** Worker count (default: one per core). */
+  readonly workers?: number;
+  /** Reporting sink (default silent). */
+  readonly logger?: Logger;
+  /** Plugin registry (default: the built-in one). */
+  readonly registry?: Registry;
+  /** Abort the run; children are killed and temp files removed. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link composite} found and did. */
+export interface CompositeResult {
+  /** Output path, absent on a dry run. */
+  readonly output?: string;
+  /** Probed fg. */
+  readonly fg: MediaInfo;
+  /** Probed bg. */
+  readonly bg: MediaInfo;
+  /** Where the fg sits in the bg. */
+  readonly placement: Placement;
+  /** bg time minus fg time of the same moment, in seconds. */
+  readonly offsetSeconds: number;
+  /** bg fps / fg fps. */
+  readonly fpsRatio: number;
+  /** bg frame index under each fg frame. */
+  readonly frameMap: Int32Array;
+  /** Similarity of each matched pair, 0..1 (1 − fingerprint cost). */
+  readonly similarity: Float32Array;
+  /** fg frames whose similarity is at least {@link MATCH_THRESHOLD}. */
+  readonly matchedFrames: number;
+  /** Mean similarity. */
+  readonly meanSimilarity: number;
+  /** Seconds spent per stage. */
+  readonly timings: Record<string, number>;
+}
+
+/** Similarity at or above which an fg frame counts as matched. */
+export const MATCH_THRESHOLD = 0.5;
+
+/** Below this mean similarity the fg is judged not to be in the bg. */
+export const NO_MATCH_THRESHOLD = 0.35;
+
+/** Overlays the fg onto the bg with automatic spatial and temporal alignment. */
+export async function composite(
+  options: CompositeOptions,
+): Promise<CompositeResult> {
+  const log = options.logger ?? silentLogger;
+  const reg = options.registry ?? defaultRegistry;
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  let mark = t0;
+  const lap = (stage: string) => {
+    const now = performance.now();
+    timings[stage] = (timings[stage] ?? 0) + (now - mark) / 1000;
+    mark = now;
+    log.debug(`${stage}: ${timings[stage].toFixed(2)} s`);
+  };
+
+  // Build every plugin first: a typo in a flag fails before any work.
+  const aligner = await reg.create("aligner", options.temporalAlign ?? "dtw");
+  const mapper = await reg.create("mapper", options.mapper ?? "interp");
+  const locator = await reg.create("locator", options.locator ?? "template");
+  const mix = parseFingerprintSpec(options.fingerprint ?? DEFAULT_FINGERPRINT);
+  const fingerprinters = await Promise.all(
+    mix.map((m) => reg.create("fingerprinter", m.name)),
+  );
+  const precision = options.alignPrecision ?? 2;
+  if (!Number.isInteger(precision) || precision < 0 || precision > 4) {
+    throw new RangeError(`--align-precision must be 0..4, got ${precision}`);
+  }
+
+  await checkFfmpeg();
+  const [fg, bg] = await Promise.all([
+    probe(options.fg, "fg"),
+    probe(options.bg, "bg"),
+  ]);
+  const output = options.dryRun
+    ? undefined
+    : options.output ?? defaultOutputPath(options.bg, options.fg);
+  if (output) {
+    await prepareOutput(output, [options.bg, options.fg], !!options.overwrite);
+  }
+  log.debug(describe("fg", fg));
+  log.debug(describe("bg", bg));
+  if (fg.duration > bg.duration + 0.5) {
+    log.info(
+      `note: the fg (${fg.duration.toFixed(2)} s) is longer than the bg (${
+        bg.duration.toFixed(2)
+      } s); fg frames beyond the bg hold its nearest frame`,
+    );
+  }
+  lap("probe");
+
+  // Spatial: fixed by the user, or found.
+  const fixed = options.zeroShift ||
+    options.xShift !== undefined || options.yShift !== undefined;
+  let placement: Placement;
+  let offsetHint: number | undefined;
+  let uncertainty = 0;
+  if (fixed) {
+    placement = {
+      x: options.zeroShift ? 0 : options.xShift ?? 0,
+      y: options.zeroShift ? 0 : options.yShift ?? 0,
+      scale: 1,
+      confidence: 1,
+    };
+  } else {
+    const coarse = await coarsePlacement(fg, bg, locator, {
+      unscaled: options.unscaled ?? true,
+      precision,
+      signal: options.signal,
+    });
+    placement = coarse.placement;
+    offsetHint = coarse.offsetHint;
+    uncertainty = coarse.uncertainty;
+    log.debug(
+      `coarse placement x=${placement.x} y=${placement.y} (±${uncertainty} px) ncc=${
+        placement.confidence.toFixed(3)
+      } offset hint ${offsetHint?.toFixed(3)} s`,
+    );
+  }
+  lap("locate");
+
+  // Temporal: fingerprint both videos (the bg only where the fg sits).
+  const region = analysisRegions(fg, bg, placement);
+  const format = coveringFormat(fingerprinters.map((f) => f.input));
+  const specs: FingerprinterSpec[] = mix.map((m) => ({
+    name: m.name,
+    moduleUrl: reg.moduleUrl("fingerprinter", m.name),
+  }));
+  const init: InitTask = { type: "init", fingerprinters: specs };
+  const pool = new WorkerPool(
+    new URL("./fingerprint_worker.ts", import.meta.url),
+    options.workers ?? defaultPoolSize(),
+    init,
+  );
+  let fgFeatures, bgFeatures;
+  try {
+    [fgFeatures, bgFeatures] = await Promise.all([
+      fingerprintVideo({
+        path: fg.path,
+        crop: region.fg,
+        format,
+        fingerprinters,
+        pool,
+        expectedFrames: fg.frames,
+        label: "fingerprint fg",
+        progress: log.progress,
+        signal: options.signal,
+      }),
+      fingerprintVideo({
+        path: bg.path,
+        crop: region.bg,
+        format,
+        fingerprinters,
+        pool,
+        expectedFrames: bg.frames,
+        label: "fingerprint bg",
+        progress: log.progress,
+        signal: options.signal,
+      }),
+    ]);
+  } finally {
+    pool.terminate();
+  }
+  lap("fingerprint");
+
+  const fgLine = fitTimeline(fg, fgFeatures.count);
+  const bgLine = fitTimeline(bg, bgFeatures.count);
+  const tables: MixTables[] = fingerprinters.map((f, k) => ({
+    fingerprinter: f,
+    weight: mix[k].weight,
+    fg: fgFeatures.tables[k],
+    bg: bgFeatures.tables[k],
+  }));
+  const costs = mixCostModel(tables);
+  const alignment: Alignment = await aligner.align({
+    fg: fgLine,
+    bg: bgLine,
+    costs,
+    offsetHint,
+    window: options.window,
+    progress: log.progress,
+  });
+  lap("align");
+  const frameMap = mapper.map({ alignment, fg: fgLine, bg: bgLine });
+  const similarity = new Float32Array(frameMap.length);
+  let sum = 0, matched = 0;
+  for (let i = 0; i < frameMap.length; i++) {
+    similarity[i] = 1 - costs.cost(i, frameMap[i]);
+    sum += similarity[i];
+    if (similarity[i] >= MATCH_THRESHOLD) matched++;
+  }
+  const meanSimilarity = frameMap.length ? sum / frameMap.length : 0;
+  lap("map");
+
+  if (meanSimilarity < NO_MATCH_THRESHOLD && !options.force) {
+    throw new NoMatchError(
+      `the fg does not appear in the bg (mean similarity ${
+        meanSimilarity.toFixed(2)
+      }, ${matched} of ${frameMap.length} frames matched)`,
+      { hint: "check the inputs, or pass --force to compose anyway" },
+    );
+  }
+
+  if (!fixed) {
+    const picks = refineFrames(alignment.margin);
+    placement = await exactPlacement(
+      fg,
+      bg,
+      locator,
+      placement,
+      uncertainty + 1,
+      picks.map((i) => ({ fg: i, bg: frameMap[i] })),
+      options.signal,
+    );
+    log.debug(
+      `exact placement x=${placement.x} y=${placement.y} ncc=${
+        placement.confidence.toFixed(3)
+      }`,
+    );
+    lap("refine");
+  }
+
+  const offsetSeconds = alignment.offsetSeconds;
+  if (output) {
+    const temp = temporaryPath(output);
+    try {
+      await compose({
+        bg,
+        fg,
+        placement,
+        frameMap,
+        offsetSeconds,
+        output: temp,
+        preset: options.preset ?? "veryfast",
+        crf: options.crf ?? 18,
+        progress: log.progress,
+        signal: options.signal,
+      });
+      await Deno.rename(temp, output);
+    } finally {
+      await removeQuietly(temp);
+    }
+    lap("compose");
+  }
+  timings.total = (performance.now() - t0) / 1000;
+  return {
+    output,
+    fg,
+    bg,
+    placement,
+    offsetSeconds,
+    fpsRatio: bg.fps / fg.fps,
+    frameMap,
+    similarity,
+    matchedFrames: matched,
+    meanSimilarity,
+    timings,
+  };
+}
+
+/**
+ * The analysed regions: where fg and bg overlap under the placement, in
+ * each video's own pixels, so both fingerprints see the same content.
+ */
+export function analysisRegions(
+  fg: MediaInfo,
+  bg: MediaInfo,
+  p: Placement,
+): { fg: Rect | undefined; bg: Rect } {
+  const w = fg.width * p.scale, h = fg.height * p.scale;
+  const x0 = Math.max(0, Math.round(p.x)), y0 = Math.max(0, Math.round(p.y));
+  const x1 = Math.min(bg.width, Math.round(p.x + w));
+  const y1 = Math.min(bg.height, Math.round(p.y + h));
+  if (x1 - x0 < 2 || y1 - y0 < 2) {
+    throw new RangeError(
+      `the placement (${p.x}, ${p.y}) puts the fg outside the bg`,
+    );
+  }
+  const bgRect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  const fx = Math.round((x0 - p.x) / p.scale);
+  const fy = Math.round((y0 - p.y) / p.scale);
+  const fw = Math.min(fg.width - fx, Math.round(bgRect.width / p.scale));
+  const fh = Math.min(fg.height - fy, Math.round(bgRect.height / p.scale));
+  const whole = fx === 0 && fy === 0 && fw === fg.width && fh === fg.height;
+  return {
+    fg: whole ? undefined : { x: fx, y: fy, width: fw, height: fh },
+    bg: bgRect,
+  };
+}
+
+/** The probed timeline trimmed or extended to the frames actually decoded. */
+function fitTimeline(info: MediaInfo, count: number): Timeline {
+  if (count === info.times.length) {
+    return { count, fps: info.fps, times: info.times };
+  }
+  const times = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    times[i] = i < info.times.length
+      ? info.times[i]
+      : (info.times[info.times.length - 1] ?? 0) +
+        (i - info.times.length + 1) / info.fps;
+  }
+  return { count, fps: info.fps, times };
+}
+
+function describe(role: string, m: MediaInfo): string {
+  return `${role}: ${m.width}×${m.height} ${
+    m.fps.toFixed(3)
+  } fps, ${m.frames} frames, ${m.duration.toFixed(2)} s, ${m.videoCodec}${
+    m.audio ? `, audio ${m.audio.codec} ${m.audio.sampleRate} Hz` : ", no audio"
+  }`;
+}

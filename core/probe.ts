@@ -1,0 +1,246 @@
+/**
+ * Probing inputs with ffprobe: size, frame rate, per-frame presentation
+ * times (from packets, so no decode), duration, rotation and audio.
+ *
+ * @module
+ */
+
+import { FfmpegError, InputError } from "./errors.ts";
+import { mediaPath, runText } from "./process.ts";
+import type { Timeline } from "./types.ts";
+
+/** What vidkompy needs to know about one input. */
+export interface MediaInfo {
+  /** The path as given. */
+  readonly path: string;
+  /** Display width (after rotation metadata is applied, as ffmpeg decodes it). */
+  readonly width: number;
+  /** Display height. */
+  readonly height: number;
+  /** Nominal frame rate (avg_frame_rate, falling back to r_frame_rate). */
+  readonly fps: number;
+  /** The same rate as an exact ffmpeg rational string, e.g. `30000/1001`. */
+  readonly fpsRational: string;
+  /** Number of video frames (counted packets; duration × fps if unavailable). */
+  readonly frames: number;
+  /** Duration in seconds. */
+  readonly duration: number;
+  /** Frame times in seconds from the first frame (presentation order). */
+  readonly times: Float64Array;
+  /**
+   * Where frame 0 sits for ffmpeg's input seeking: its presentation time
+   * minus the container's start time, in seconds.
+   */
+  readonly seekBase: number;
+  /** Rotation in degrees from the container's display matrix (0 when none). */
+  readonly rotation: number;
+  /** Video codec name. */
+  readonly videoCodec: string;
+  /** Audio track, if any. */
+  readonly audio?: {
+    readonly codec: string;
+    readonly sampleRate: number;
+    readonly channels: number;
+  };
+}
+
+/**
+ * The `-ss` input position that makes ffmpeg's first decoded frame be frame
+ * `index` (half a frame early, so rounding never skips it).
+ */
+export function seekPosition(info: MediaInfo, index: number): number {
+  if (index <= 0) return 0;
+  return Math.max(0, info.seekBase + info.times[index] - 0.5 / info.fps);
+}
+
+/** The timeline the aligner uses for a probed input. */
+export function timelineOf(info: MediaInfo): Timeline {
+  return { count: info.frames, fps: info.fps, times: info.times };
+}
+
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  nb_frames?: string;
+  duration?: string;
+  time_base?: string;
+  sample_rate?: string;
+  channels?: number;
+  tags?: Record<string, string>;
+  side_data_list?: { rotation?: number }[];
+  disposition?: { attached_pic?: number };
+}
+
+function rational(text: string | undefined): number {
+  if (!text) return NaN;
+  const [a, b] = text.split("/").map(Number);
+  if (b === undefined) return a;
+  return b === 0 ? NaN : a / b;
+}
+
+/** Refuses paths that are missing, folders, or unreadable, with a clear line. */
+export async function assertReadableFile(
+  path: string,
+  role: string,
+): Promise<void> {
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new InputError(`${role} file not found: ${path}`, {
+        cause: err,
+        hint: "check the path",
+      });
+    }
+    throw new InputError(`cannot read ${role} file ${path}: ${String(err)}`, {
+      cause: err,
+    });
+  }
+  if (stat.isDirectory) {
+    throw new InputError(`${role} is a folder, not a video: ${path}`, {
+      hint: "give a video file",
+    });
+  }
+  if (stat.size === 0) {
+    throw new InputError(`${role} file is empty: ${path}`);
+  }
+}
+
+/**
+ * Probes a video file. Throws InputError when the file is missing, not
+ * media, or has no video stream.
+ */
+export async function probe(
+  path: string,
+  role = "input",
+): Promise<MediaInfo> {
+  await assertReadableFile(path, role);
+  let json: {
+    streams?: ProbeStream[];
+    format?: { duration?: string; start_time?: string };
+  };
+  try {
+    const text = await runText("ffprobe", [
+      "-v",
+      "error",
+      "-print_format",
+      "json",
+      "-show_format",
+      "-show_streams",
+      "-i",
+      mediaPath(path),
+    ]);
+    json = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof FfmpegError && err.hint) throw err;
+    throw new InputError(`${role} is not a readable media file: ${path}`, {
+      cause: err,
+      hint: "check that it is a video ffmpeg can decode",
+    });
+  }
+  const streams = json.streams ?? [];
+  const video = streams.find((s) =>
+    s.codec_type === "video" && !s.disposition?.attached_pic
+  );
+  if (!video || !video.width || !video.height) {
+    throw new InputError(`${role} has no video stream: ${path}`, {
+      hint: "give a file with a video track",
+    });
+  }
+  const audioStream = streams.find((s) => s.codec_type === "audio");
+  const rotation = normaliseRotation(
+    video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ??
+      Number(video.tags?.rotate ?? 0),
+  );
+  const swap = rotation === 90 || rotation === 270;
+  let fps = rational(video.avg_frame_rate);
+  if (!(fps > 0 && fps < 1000)) fps = rational(video.r_frame_rate);
+  if (!(fps > 0 && fps < 1000)) {
+    throw new InputError(`${role} has no usable frame rate: ${path}`);
+  }
+  const fpsRational =
+    (video.avg_frame_rate && rational(video.avg_frame_rate) > 0)
+      ? video.avg_frame_rate
+      : video.r_frame_rate!;
+  const duration = Number(video.duration ?? json.format?.duration ?? NaN);
+  const packets = await packetTimes(path, rational(video.time_base));
+  let times = packets.times;
+  const formatStart = Number(json.format?.start_time ?? 0);
+  if (times.length === 0) {
+    const n = Math.round((duration || 0) * fps);
+    if (n <= 0) throw new InputError(`${role} has no video frames: ${path}`);
+    times = Float64Array.from({ length: n }, (_, i) => i / fps);
+  }
+  return {
+    path,
+    width: swap ? video.height : video.width,
+    height: swap ? video.width : video.height,
+    fps,
+    fpsRational,
+    frames: times.length,
+    duration: Number.isFinite(duration)
+      ? duration
+      : times[times.length - 1] + 1 / fps,
+    times,
+    seekBase: Number.isFinite(formatStart)
+      ? Math.max(0, packets.first - formatStart)
+      : 0,
+    rotation,
+    videoCodec: video.codec_name ?? "unknown",
+    audio: audioStream
+      ? {
+        codec: audioStream.codec_name ?? "unknown",
+        sampleRate: Number(audioStream.sample_rate ?? 0),
+        channels: audioStream.channels ?? 0,
+      }
+      : undefined,
+  };
+}
+
+function normaliseRotation(deg: number): number {
+  if (!Number.isFinite(deg)) return 0;
+  return ((Math.round(deg / 90) * 90) % 360 + 360) % 360;
+}
+
+/**
+ * Presentation times of the first video stream's packets, sorted, relative
+ * to the first; packets flagged for discard (edit lists) are left out so
+ * the count matches the frames ffmpeg decodes.
+ */
+async function packetTimes(
+  path: string,
+  timeBase: number,
+): Promise<{ times: Float64Array; first: number }> {
+  const text = await runText("ffprobe", [
+    "-v",
+    "error",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "packet=pts,flags",
+    "-of",
+    "csv=p=0",
+    "-i",
+    mediaPath(path),
+  ]);
+  const pts: number[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const [p, flags = ""] = line.split(",");
+    if (flags.includes("D")) continue;
+    const v = Number(p);
+    if (Number.isFinite(v)) pts.push(v);
+  }
+  if (!(timeBase > 0) || pts.length === 0) {
+    return { times: new Float64Array(0), first: 0 };
+  }
+  pts.sort((a, b) => a - b);
+  const out = new Float64Array(pts.length);
+  for (let i = 0; i < pts.length; i++) out[i] = (pts[i] - pts[0]) * timeBase;
+  return { times: out, first: pts[0] * timeBase };
+}

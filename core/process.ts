@@ -1,0 +1,124 @@
+/**
+ * Running ffmpeg and ffprobe: argv arrays only (no shell), stderr always
+ * drained (a full stderr pipe stalls the child), and a clear error when the
+ * binary is missing.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { FfmpegError } from "./errors.ts";
+
+/**
+ * A file path as ffmpeg must receive it: absolute, so a name starting with a
+ * dash is not read as an option and `name:...` is not read as a protocol.
+ */
+export function mediaPath(path: string): string {
+  return resolve(path);
+}
+
+/** Names of the binaries; override with VIDKOMPY_FFMPEG / VIDKOMPY_FFPROBE. */
+export function binary(name: "ffmpeg" | "ffprobe"): string {
+  const key = name === "ffmpeg" ? "VIDKOMPY_FFMPEG" : "VIDKOMPY_FFPROBE";
+  try {
+    return Deno.env.get(key) ?? name;
+  } catch {
+    // Without --allow-env we simply use the plain name.
+    return name;
+  }
+}
+
+const INSTALL_HINT =
+  "install ffmpeg (Debian/Ubuntu: `apt-get install ffmpeg`, macOS: `brew install ffmpeg`) or point VIDKOMPY_FFMPEG/VIDKOMPY_FFPROBE at the binaries";
+
+/** Wraps a spawn failure into a domain error that names the fix. */
+export function spawnError(name: string, err: unknown): Error {
+  if (err instanceof Deno.errors.NotFound) {
+    return new FfmpegError(`${name} was not found on PATH`, {
+      cause: err,
+      hint: INSTALL_HINT,
+    });
+  }
+  if (err instanceof Deno.errors.NotCapable) {
+    return new FfmpegError(`not allowed to run ${name}`, {
+      cause: err,
+      hint: `run with --allow-run=ffmpeg,ffprobe`,
+    });
+  }
+  return new FfmpegError(`could not start ${name}: ${String(err)}`, {
+    cause: err,
+  });
+}
+
+/** Keeps the last `limit` bytes of a stream, so an error can quote ffmpeg's last words. */
+export class TailBuffer {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  constructor(readonly limit = 16384) {}
+  /** Appends a chunk, dropping the oldest beyond the limit. */
+  push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    while (this.#size - this.#chunks[0].length > this.limit) {
+      this.#size -= this.#chunks.shift()!.length;
+    }
+  }
+  /** The kept text. */
+  text(): string {
+    const all = new Uint8Array(this.#size);
+    let o = 0;
+    for (const c of this.#chunks) {
+      all.set(c, o);
+      o += c.length;
+    }
+    return new TextDecoder().decode(all);
+  }
+}
+
+/** Reads a stream to its end into a TailBuffer (drains stderr). */
+export async function drain(
+  stream: ReadableStream<Uint8Array>,
+  tail = new TailBuffer(),
+): Promise<TailBuffer> {
+  for await (const chunk of stream) tail.push(chunk);
+  return tail;
+}
+
+/** The last meaningful line of ffmpeg's stderr, for error messages. */
+export function lastLines(text: string, count = 3): string {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0)
+    .slice(-count).join(" | ");
+}
+
+/** Runs a command to completion and returns stdout as text; throws FfmpegError on failure. */
+export async function runText(
+  name: "ffmpeg" | "ffprobe",
+  args: string[],
+  signal?: AbortSignal,
+): Promise<string> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(binary(name), {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal,
+    }).output();
+  } catch (err) {
+    throw spawnError(name, err);
+  }
+  if (!output.success) {
+    const err = new TextDecoder().decode(output.stderr);
+    throw new FfmpegError(`${name} failed: ${lastLines(err)}`);
+  }
+  return new TextDecoder().decode(output.stdout);
+}
+
+/** Checks that ffmpeg and ffprobe can be started; throws FfmpegError naming the fix. */
+export async function checkFfmpeg(): Promise<void> {
+  await Promise.all([
+    runText("ffmpeg", ["-hide_banner", "-version"]),
+    runText("ffprobe", ["-hide_banner", "-version"]),
+  ]);
+}

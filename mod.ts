@@ -1,0 +1,63 @@
+/**
+ * vidkompy: overlay a foreground video onto a background video with
+ * automatic spatial and temporal alignment, composed by ffmpeg.
+ *
+ * @example
+ * ```ts ignore
+ * import { composite } from "./mod.ts";
+ * const result = await composite({ bg: "bg.mp4", fg: "fg.mp4", output: "out.mp4" });
+ * console.log(result.placement, result.offsetSeconds, result.matchedFrames);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  composite,
+  type CompositeOptions,
+  type CompositeResult,
+  DEFAULT_FINGERPRINT,
+  MATCH_THRESHOLD,
+  NO_MATCH_THRESHOLD,
+} from "./core/pipeline.ts";
+export { Registry, registry } from "./core/registry.ts";
+export { builtinPlugins, type PluginLoader } from "./core/builtin_plugins.ts";
+export {
+  FfmpegError,
+  InputError,
+  NoMatchError,
+  OutputError,
+  PluginError,
+  VidkompyError,
+} from "./core/errors.ts";
+export { type MediaInfo, probe } from "./core/probe.ts";
+export { type Logger, silentLogger } from "./core/log.ts";
+export { reportObject, summaryText } from "./core/report.ts";
+export {
+  type MixMember,
+  parseFingerprintSpec,
+} from "./core/fingerprint_mix.ts";
+export type { Frame, FrameFormat, GrayImage } from "./core/frame.ts";
+export type {
+  Aligner,
+  AlignInput,
+  Alignment,
+  CostModel,
+  FeatureArray,
+  Fingerprinter,
+  LocateRequest,
+  LocateResult,
+  Locator,
+  MapInput,
+  Mapper,
+  Placement,
+  PluginDefinition,
+  PluginKind,
+  PluginKinds,
+  ProgressCallback,
+  RefinePair,
+  SampleMatch,
+  Timeline,
+  ValidatePair,
+  Validator,
+} from "./core/types.ts";
