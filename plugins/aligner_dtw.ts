@@ -46,7 +46,13 @@ export interface DtwOptions {
    */
   window: number;
   /**
-   * Step penalty λ per bg frame of deviation from the expected step.
+   * Step penalty λ per bg frame of deviation from the expected step, in
+   * units of the content's own scale: the median (over fg frames) of how
+   * much worse the best match's neighbouring bg frame scores, measured in
+   * the first band. Real fingerprint costs differ by orders of magnitude
+   * between busy footage (a frame off costs ~0.05) and slow pans (~0.002);
+   * an absolute λ that suits one makes the other either rigid (freezes and
+   * drops ignored) or jittery.
    *
    * Why it can be sizeable: a real drop of d frames costs d·λ once, while
    * the content evidence for it accumulates over every following frame; on
@@ -54,16 +60,12 @@ export interface DtwOptions {
    * steers the path back onto the timeline, and under noise it stops the
    * path from chasing single-frame noise minima.
    *
-   * Default 0.08, picked on synthetic runs (r = 0.4, 1, 1.001, 1.2, 2.5;
-   * two drops, two freezes and a static stretch each) sweeping λ from 0 to
-   * 0.3: with ≥ 0.05 cost per frame of misalignment every λ in 0.02–0.3
-   * scored ≥ 99.9% exact; at 0.03 per frame and noise 0.1, 0.08–0.15 was
-   * best (99.8%, 0.04: 99.7%, 0.01: 90%); at 0.02 per frame and noise 0.15
-   * accuracy kept rising up to 0.15 (96% vs 91% at 0.08). But a larger λ
-   * ignores a drop in the last d·λ / (cost per frame) fg frames, where too
-   * little evidence follows it, and leans harder on the centre line's
-   * rounding phase where that estimate is poor (many closely spaced drops
-   * at r < 1). 0.08 is the middle of the plateau.
+   * Default 0.5. Synthetic runs (r = 0.4, 1, 1.001, 1.2, 2.5; two drops,
+   * two freezes and a static stretch each; 0.03–0.15 cost per frame of
+   * misalignment) scored best with an absolute λ of 0.08–0.15 at 0.15 per
+   * frame, i.e. about half the one-frame cost difference; a larger λ ignores
+   * a drop in the last d·λ / (cost per frame) fg frames and leans harder on
+   * the centre line's rounding phase.
    */
   lambda: number;
   /** Bg frames a single fg step may skip beyond the expected step (drops). */
@@ -88,7 +90,7 @@ export interface DtwOptions {
 /** Defaults of {@link DtwOptions}. */
 export const dtwDefaults: Readonly<DtwOptions> = Object.freeze({
   window: 0,
-  lambda: 0.08,
+  lambda: 0.25,
   maxDrop: 5,
   samples: 64,
   minOverlap: 1 / 3,
@@ -232,6 +234,7 @@ function alignDtw(input: AlignInput, o: DtwOptions): DtwAlignment {
   let transitions = 0;
   const windows: number[] = [];
   const guard = 2;
+  let lambda = o.lambda;
 
   for (let pass = 0; pass < maxPasses; pass++) {
     passes++;
@@ -253,6 +256,7 @@ function alignDtw(input: AlignInput, o: DtwOptions): DtwAlignment {
       // fixed in later passes: re-centring moves the band, not the rate.
       expected = new Int32Array(n);
       for (let i = 1; i < n; i++) expected[i] = line[i] - line[i - 1];
+      lambda = o.lambda * contentScale(band, n);
     }
 
     // 3. Viterbi in the band.
@@ -264,7 +268,7 @@ function alignDtw(input: AlignInput, o: DtwOptions): DtwAlignment {
       costs: band.costs,
       expected,
       extraSteps: Math.max(1, Math.floor(o.maxDrop)),
-      lambda: o.lambda,
+      lambda,
     }, path);
     cells += stats.cells;
     transitions += stats.transitions;
@@ -360,6 +364,32 @@ function alignDtw(input: AlignInput, o: DtwOptions): DtwAlignment {
       coarseCalls: est.coarseCalls,
     },
   };
+}
+
+/**
+ * The content's cost scale: the median over rows of (cheaper neighbour of
+ * the row's best bg frame − the best cost). Rows whose best frame sits on
+ * the band edge, or ties (freezes, blank frames), do not vote.
+ */
+function contentScale(band: Band, n: number): number {
+  const diffs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const width = band.hi[i] - band.lo[i] + 1;
+    if (width < 3) continue;
+    const row = i * band.stride;
+    let best = 0;
+    for (let k = 1; k < width; k++) {
+      if (band.costs[row + k] < band.costs[row + best]) best = k;
+    }
+    if (best === 0 || best === width - 1) continue;
+    const c = band.costs[row + best];
+    const d = Math.min(band.costs[row + best - 1], band.costs[row + best + 1]) - c;
+    if (d > 0) diffs.push(d);
+  }
+  if (diffs.length === 0) return 1;
+  diffs.sort((a, b) => a - b);
+  // Floor: a penalty of exactly 0 would let flat stretches wander.
+  return Math.max(1e-4, diffs[diffs.length >> 1]);
 }
 
 /** One pass's band: rows [lo[i], hi[i]] with costs at i·stride + (j − lo[i]). */

@@ -14,7 +14,7 @@
  */
 
 import type { MapInput, Mapper, PluginDefinition } from "../core/types.ts";
-import { nearestIndex } from "../core/_dtw_band.ts";
+import { densestPoint, nearestIndex } from "../core/_dtw_band.ts";
 
 /**
  * Options of the `interp` mapper.
@@ -119,40 +119,119 @@ function mapInterp(input: MapInput, o: InterpOptions): Int32Array {
   const bgT = bg.times;
   const clampJ = (j: number) => (j < 0 ? 0 : j > m - 1 ? m - 1 : j);
   const anchors = findAnchors(input, o);
+  for (let i = 0; i < n; i++) out[i] = clampJ(alignment.bg[i]);
 
-  if (anchors.length === 0) {
-    // Nothing trustworthy to interpolate between: the aligner's own path is
-    // still the best evidence (inventing a straight line would not be).
-    for (let i = 0; i < n; i++) out[i] = clampJ(alignment.bg[i]);
-  } else {
-    for (const a of anchors) out[a] = clampJ(alignment.bg[a]);
-    // Before the first / after the last anchor: real-time playback from it.
-    const first = anchors[0];
-    const last = anchors[anchors.length - 1];
-    for (let i = 0; i < first; i++) {
-      out[i] = nearestIndex(bgT, m, bgT[out[first]] + (fgT[i] - fgT[first]));
+  if (anchors.length > 0) {
+    const segments = offsetSegments(anchors, out, fgT, bgT, m);
+    const at = (i: number, offset: number) =>
+      nearestIndex(bgT, m, fgT[i] + offset);
+    // Inside a segment every frame follows the segment's offset (the bg
+    // runs at real time there); before the first and after the last, the
+    // nearest segment's offset extrapolates at the fps ratio.
+    for (let s = 0; s < segments.length; s++) {
+      const seg = segments[s];
+      const from = s === 0 ? 0 : seg.first;
+      const to = s === segments.length - 1 ? n - 1 : seg.last;
+      for (let i = from; i <= to; i++) out[i] = at(i, seg.offset);
     }
-    for (let i = last + 1; i < n; i++) {
-      out[i] = nearestIndex(bgT, m, bgT[out[last]] + (fgT[i] - fgT[last]));
-    }
-    // Between anchors: the straight line through them, in time.
-    for (let q = 1; q < anchors.length; q++) {
-      const a = anchors[q - 1];
-      const b = anchors[q];
-      if (b - a < 2) continue;
-      const ta = bgT[out[a]];
-      const fa = fgT[a];
-      const df = fgT[b] - fa;
-      // Equal fg times (broken timestamps) fall back to real-time slope.
-      const slope = df > 0 ? (bgT[out[b]] - ta) / df : 1;
-      for (let i = a + 1; i < b; i++) {
-        out[i] = nearestIndex(bgT, m, ta + (fgT[i] - fa) * slope);
+
+    // Between segments (a drop, a freeze, a cut) the aligner's path keeps
+    // the content's word, bounded by the two segments' lines.
+    for (let s = 1; s < segments.length; s++) {
+      const a = segments[s - 1], b = segments[s];
+      for (let i = a.last + 1; i < b.first; i++) {
+        const lo = Math.min(at(i, a.offset), at(i, b.offset));
+        const hi = Math.max(at(i, a.offset), at(i, b.offset));
+        out[i] = Math.max(lo, Math.min(hi, clampJ(alignment.bg[i])));
       }
     }
   }
   // Safety net: the result must be non-decreasing whatever came in.
   for (let i = 1; i < n; i++) if (out[i] < out[i - 1]) out[i] = out[i - 1];
   return out;
+}
+
+/** A run of anchors that share one offset (bg time − fg time). */
+interface Segment {
+  /** First anchor's fg index. */
+  first: number;
+  /** Last anchor's fg index. */
+  last: number;
+  /** The offset in seconds (mid of the anchors' common interval). */
+  offset: number;
+}
+
+/**
+ * Splits the anchors into runs of constant offset (bg time − fg time) and
+ * pins each run's offset to a fraction of a frame.
+ *
+ * An anchor matched to bg frame j says the offset lies where j is the
+ * nearest bg frame: within half a bg frame of bgT[j] − fgT[i]. The point
+ * covered by the most of a run's intervals is its offset. Linear
+ * interpolation between integer anchor indices cannot do this (it rounds the
+ * phase, and with 25→30 or 60→24 fps that misplaces frames that fall between
+ * two bg frames); a strict intersection cannot either (one near-tie anchor
+ * off by a frame collapses it onto a rounding boundary).
+ *
+ * A run continues while an anchor's raw offset stays within ¾ of a bg frame
+ * of the run's recent median; an anchor beyond that starts a new run only if
+ * the next two agree with it (a drop or a freeze moved the content),
+ * otherwise it is noise and skipped.
+ */
+function offsetSegments(
+  anchors: Int32Array,
+  path: Int32Array,
+  fgT: Float64Array,
+  bgT: Float64Array,
+  m: number,
+): Segment[] {
+  const raw = (i: number) => bgT[path[i]] - fgT[i];
+  const period = (i: number) => {
+    const j = path[i];
+    return j > 0 ? bgT[j] - bgT[j - 1] : m > 1 ? bgT[1] - bgT[0] : 1;
+  };
+  const runs: number[][] = [];
+  let run: number[] = [];
+  let recent: number[] = [];
+  for (let q = 0; q < anchors.length; q++) {
+    const a = anchors[q];
+    const d = raw(a);
+    if (run.length > 0) {
+      const ref = median(recent);
+      const tol = 0.75 * period(a);
+      if (Math.abs(d - ref) > tol) {
+        const b = anchors[q + 1], c = anchors[q + 2];
+        const lasting = b !== undefined && c !== undefined &&
+          Math.abs(raw(b) - ref) > tol && Math.abs(raw(c) - ref) > tol &&
+          Math.abs(raw(b) - d) <= tol && Math.abs(raw(c) - d) <= tol;
+        if (!lasting) continue;
+        runs.push(run);
+        run = [];
+        recent = [];
+      }
+    }
+    run.push(a);
+    recent.push(d);
+    if (recent.length > 7) recent.shift();
+  }
+  if (run.length > 0) runs.push(run);
+  return runs.map((r) => {
+    const starts = new Float64Array(r.length), ends = new Float64Array(r.length);
+    r.forEach((i, k) => {
+      const j = path[i];
+      const d = raw(i);
+      const before = j > 0 ? (bgT[j] - bgT[j - 1]) / 2 : Infinity;
+      const after = j < m - 1 ? (bgT[j + 1] - bgT[j]) / 2 : Infinity;
+      starts[k] = d - Math.min(before, after === Infinity ? 1 : before);
+      ends[k] = d + Math.min(after, before === Infinity ? 1 : after);
+    });
+    const mid = densestPoint(starts, ends);
+    return {
+      first: r[0],
+      last: r[r.length - 1],
+      offset: mid ?? raw(r[0]),
+    };
+  });
 }
 
 function median(values: number[]): number {

@@ -21,7 +21,7 @@
 import { fileURLToPath } from "node:url";
 
 /** Bumped whenever the rendering changes, so stale caches are not reused. */
-const GENERATOR_VERSION = 6;
+const GENERATOR_VERSION = 7;
 
 /** What one test pair looks like. All times are master seconds. */
 export interface PairSpec {
@@ -411,6 +411,36 @@ function panFrame(
 }
 
 /**
+ * A soft bright disc moving slowly through the picture on its own path (a
+ * subject walking while the camera pans). Without it a pure pan over a still
+ * is ambiguous: a crop shifted by the pan's displacement at another moment
+ * shows the same pixels, so no tool could tell placement and offset apart.
+ * Sub-pixel smooth (anti-aliased edge), ~10 px/s.
+ */
+function drawSubject(frame: Uint8Array, w: number, h: number, t: number) {
+  const cx = w * (0.5 + 0.22 * Math.sin(0.45 * t + 0.3));
+  const cy = h * (0.5 + 0.2 * Math.sin(0.6 * t + 1.1));
+  const radius = 0.12 * h;
+  const x0 = Math.max(0, Math.floor(cx - radius - 2));
+  const x1 = Math.min(w - 1, Math.ceil(cx + radius + 2));
+  const y0 = Math.max(0, Math.floor(cy - radius - 2));
+  const y1 = Math.min(h - 1, Math.ceil(cy + radius + 2));
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
+      const a = Math.max(0, Math.min(1, radius - d + 0.5)) * 0.7;
+      if (a <= 0) continue;
+      // A warm tone with an inner gradient, so it has structure of its own.
+      const shade = 1 - 0.4 * (d / radius);
+      const p = (y * w + x) * 3;
+      frame[p] = frame[p] * (1 - a) + 250 * shade * a;
+      frame[p + 1] = frame[p + 1] * (1 - a) + 190 * shade * a;
+      frame[p + 2] = frame[p + 2] * (1 - a) + 90 * shade * a;
+    }
+  }
+}
+
+/**
  * Master frames `lo..hi` (inclusive) of a content at rate R, as full-size
  * rgb24 frames, in order.
  *
@@ -438,7 +468,9 @@ export async function* masterFrames(
     const tex = await slowpanTexture(tw, th);
     for (let k = lo; k <= hi; k++) {
       const t = k / rate;
-      yield panFrame(tex, tw, width, height, panX(t), panY(t));
+      const frame = panFrame(tex, tw, width, height, panX(t), panY(t));
+      drawSubject(frame, width, height, t);
+      yield frame;
     }
     return;
   }
