@@ -70,31 +70,35 @@ export interface MixTables {
  * declare themselves cheap (hashes), falling back to the full cost.
  */
 export function mixCostModel(members: readonly MixTables[]): CostModel {
-  const cost = weightedDistance(members);
+  const cost = weightedDistance(members, "fg");
   const coarse = members.filter((m) => m.fingerprinter.coarse);
   return {
     cost,
     coarseCost: coarse.length > 0 && coarse.length < members.length
-      ? weightedDistance(coarse)
+      ? weightedDistance(coarse, "fg")
       : cost,
+    bgCost: weightedDistance(members, "bg"),
   };
 }
 
+/** Weighted distance between frame i of `left` (fg or bg) and bg frame j. */
 function weightedDistance(
   members: readonly MixTables[],
+  left: "fg" | "bg",
 ): (i: number, j: number) => number {
   const total = members.reduce((s, m) => s + m.weight, 0);
   if (members.length === 1) {
     const m = members[0];
     const fp = m.fingerprinter;
-    return (i, j) => fp.distance(m.fg, i, m.bg, j);
+    const a = m[left];
+    return (i, j) => fp.distance(a, i, m.bg, j);
   }
   const fps = members.map((m) => m.fingerprinter);
   const weights = members.map((m) => m.weight / total);
   return (i, j) => {
     let d = 0;
     for (let k = 0; k < fps.length; k++) {
-      d += weights[k] * fps[k].distance(members[k].fg, i, members[k].bg, j);
+      d += weights[k] * fps[k].distance(members[k][left], i, members[k].bg, j);
     }
     return d;
   };

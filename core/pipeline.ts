@@ -9,12 +9,8 @@ import { compose } from "./compose.ts";
 import { NoMatchError } from "./errors.ts";
 import { coveringFormat } from "./frame.ts";
 import type { Rect } from "./frame_reader.ts";
-import {
-  mixCostModel,
-  type MixTables,
-  parseFingerprintSpec,
-} from "./fingerprint_mix.ts";
-import { fingerprintVideo } from "./fingerprint_video.ts";
+import { mixCostModel, parseFingerprintSpec } from "./fingerprint_mix.ts";
+import { fingerprintVideo, type VideoFeatures } from "./fingerprint_video.ts";
 import type { FingerprinterSpec, InitTask } from "./fingerprint_worker.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import {
@@ -195,7 +191,6 @@ export async function composite(
   lap("locate");
 
   // Temporal: fingerprint both videos (the bg only where the fg sits).
-  const region = analysisRegions(fg, bg, placement);
   const format = coveringFormat(fingerprinters.map((f) => f.input));
   const specs: FingerprinterSpec[] = mix.map((m) => ({
     name: m.name,
@@ -207,65 +202,113 @@ export async function composite(
     options.workers ?? defaultPoolSize(),
     init,
   );
-  let fgFeatures, bgFeatures;
-  try {
-    [fgFeatures, bgFeatures] = await Promise.all([
-      fingerprintVideo({
-        path: fg.path,
-        crop: region.fg,
-        format,
-        fingerprinters,
-        pool,
-        expectedFrames: fg.frames,
-        label: "fingerprint fg",
-        progress: log.progress,
-        signal: options.signal,
-      }),
-      fingerprintVideo({
-        path: bg.path,
-        crop: region.bg,
-        format,
-        fingerprinters,
-        pool,
-        expectedFrames: bg.frames,
-        label: "fingerprint bg",
-        progress: log.progress,
-        signal: options.signal,
-      }),
+  const features = (
+    info: MediaInfo,
+    crop: Rect | undefined,
+    label: string,
+  ) =>
+    fingerprintVideo({
+      path: info.path,
+      crop,
+      format,
+      fingerprinters,
+      pool,
+      expectedFrames: info.frames,
+      label,
+      progress: log.progress,
+      signal: options.signal,
+    });
+
+  /** Fingerprints (reusing the fg's when its region is unchanged), aligns, maps. */
+  let fgCache: { key: string; value: VideoFeatures } | undefined;
+  const analyse = async (at: Placement, hint: number | undefined) => {
+    const region = analysisRegions(fg, bg, at);
+    const fgKey = JSON.stringify(region.fg ?? null);
+    const [fgFeatures, bgFeatures] = await Promise.all([
+      fgCache?.key === fgKey
+        ? fgCache.value
+        : features(fg, region.fg, "fingerprint fg"),
+      features(bg, region.bg, "fingerprint bg"),
     ]);
+    fgCache = { key: fgKey, value: fgFeatures };
+    lap("fingerprint");
+    const fgLine = fitTimeline(fg, fgFeatures.count);
+    const bgLine = fitTimeline(bg, bgFeatures.count);
+    const costs = mixCostModel(fingerprinters.map((f, k) => ({
+      fingerprinter: f,
+      weight: mix[k].weight,
+      fg: fgFeatures.tables[k],
+      bg: bgFeatures.tables[k],
+    })));
+    const alignment: Alignment = await aligner.align({
+      fg: fgLine,
+      bg: bgLine,
+      costs,
+      offsetHint: hint,
+      window: options.window,
+      progress: log.progress,
+    });
+    lap("align");
+    const frameMap = mapper.map({ alignment, fg: fgLine, bg: bgLine, costs });
+    lap("map");
+    return { alignment, frameMap, costs, fgLine, bgLine };
+  };
+
+  let result;
+  try {
+    result = await analyse(placement, offsetHint);
+    if (!fixed && meanOf(similarities(result)) >= NO_MATCH_THRESHOLD) {
+      // Pin the placement on same-moment pairs; if that moves it (or the
+      // moment), the first analysis looked through a misplaced window:
+      // analyse once more through the right one.
+      const { alignment, frameMap, fgLine, bgLine } = result;
+      const misfit = new Float64Array(frameMap.length);
+      for (let i = 0; i < frameMap.length; i++) {
+        misfit[i] = Math.abs(
+          bgLine.times[frameMap[i]] - fgLine.times[i] - alignment.offsetSeconds,
+        );
+      }
+      const picks = refineFrames(alignment.margin, misfit);
+      const span = fg.width * fg.height > 1_000_000 ? 4 : 8;
+      const exact = await exactPlacement(
+        fg,
+        bg,
+        locator,
+        placement,
+        uncertainty + 4,
+        picks.map((i) => ({ fg: i, bg: frameMap[i] })),
+        span,
+        options.signal,
+      );
+      lap("refine");
+      log.debug(
+        `exact placement x=${exact.placement.x} y=${exact.placement.y} ncc=${
+          exact.placement.confidence.toFixed(4)
+        }, moment shift ${exact.shift} bg frames`,
+      );
+      // A window a pixel or two off changes 32×32 fingerprints by nothing
+      // that matters; a different moment, or a bigger move, does.
+      const moved = Math.max(
+        Math.abs(exact.placement.x - placement.x),
+        Math.abs(exact.placement.y - placement.y),
+      );
+      placement = exact.placement;
+      if (exact.shift !== 0 || moved > 2) {
+        log.debug("re-analysing through the exact placement");
+        result = await analyse(
+          placement,
+          alignment.offsetSeconds + exact.shift / bg.fps,
+        );
+      }
+    }
   } finally {
     pool.terminate();
   }
-  lap("fingerprint");
-
-  const fgLine = fitTimeline(fg, fgFeatures.count);
-  const bgLine = fitTimeline(bg, bgFeatures.count);
-  const tables: MixTables[] = fingerprinters.map((f, k) => ({
-    fingerprinter: f,
-    weight: mix[k].weight,
-    fg: fgFeatures.tables[k],
-    bg: bgFeatures.tables[k],
-  }));
-  const costs = mixCostModel(tables);
-  const alignment: Alignment = await aligner.align({
-    fg: fgLine,
-    bg: bgLine,
-    costs,
-    offsetHint,
-    window: options.window,
-    progress: log.progress,
-  });
-  lap("align");
-  const frameMap = mapper.map({ alignment, fg: fgLine, bg: bgLine });
-  const similarity = new Float32Array(frameMap.length);
-  let sum = 0, matched = 0;
-  for (let i = 0; i < frameMap.length; i++) {
-    similarity[i] = 1 - costs.cost(i, frameMap[i]);
-    sum += similarity[i];
-    if (similarity[i] >= MATCH_THRESHOLD) matched++;
-  }
-  const meanSimilarity = frameMap.length ? sum / frameMap.length : 0;
-  lap("map");
+  const { alignment, frameMap } = result;
+  const similarity = similarities(result);
+  const meanSimilarity = meanOf(similarity);
+  let matched = 0;
+  for (const v of similarity) if (v >= MATCH_THRESHOLD) matched++;
 
   if (meanSimilarity < NO_MATCH_THRESHOLD && !options.force) {
     throw new NoMatchError(
@@ -274,25 +317,6 @@ export async function composite(
       }, ${matched} of ${frameMap.length} frames matched)`,
       { hint: "check the inputs, or pass --force to compose anyway" },
     );
-  }
-
-  if (!fixed) {
-    const picks = refineFrames(alignment.margin);
-    placement = await exactPlacement(
-      fg,
-      bg,
-      locator,
-      placement,
-      uncertainty + 1,
-      picks.map((i) => ({ fg: i, bg: frameMap[i] })),
-      options.signal,
-    );
-    log.debug(
-      `exact placement x=${placement.x} y=${placement.y} ncc=${
-        placement.confidence.toFixed(3)
-      }`,
-    );
-    lap("refine");
   }
 
   const offsetSeconds = alignment.offsetSeconds;
@@ -361,6 +385,23 @@ export function analysisRegions(
     fg: whole ? undefined : { x: fx, y: fy, width: fw, height: fh },
     bg: bgRect,
   };
+}
+
+/** Similarity (1 − cost) of each mapped pair. */
+function similarities(
+  r: { frameMap: Int32Array; costs: { cost(i: number, j: number): number } },
+): Float32Array {
+  const out = new Float32Array(r.frameMap.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = 1 - r.costs.cost(i, r.frameMap[i]);
+  }
+  return out;
+}
+
+function meanOf(values: Float32Array): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return values.length ? sum / values.length : 0;
 }
 
 /** The probed timeline trimmed or extended to the frames actually decoded. */

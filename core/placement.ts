@@ -16,7 +16,8 @@ import { InputError, NoMatchError } from "./errors.ts";
 import type { GrayImage } from "./frame.ts";
 import { decodeAll, type Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekPosition } from "./probe.ts";
-import type { Locator, Placement } from "./types.ts";
+import { downscale2 } from "./ncc.ts";
+import type { Locator, Placement, RefinePair } from "./types.ts";
 
 /** Longest side of the bg in the coarse search (the fg is scaled alike). */
 const COARSE_WIDTH = 480;
@@ -141,25 +142,58 @@ function clampInt(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(Math.max(lo, hi), v));
 }
 
-/** Picks up to `k` fg frames spread over the video whose matches are clearest. */
-export function refineFrames(margin: Float32Array, k = 3): number[] {
+/**
+ * Picks up to `k` fg frames spread over the video for the exact search:
+ * in each part, a frame whose moment falls closest to a bg frame's (so the
+ * pair really is the same moment, not a tie between two bg frames) among
+ * those whose match is clear.
+ */
+export function refineFrames(
+  margin: Float32Array,
+  misfit: Float64Array,
+  k = 3,
+): number[] {
   const n = margin.length;
+  const positive = Array.from(margin).filter((v) => v > 0).sort((a, b) =>
+    a - b
+  );
+  const clear = positive.length ? positive[positive.length >> 1] / 2 : 0;
   const picks: number[] = [];
   for (let part = 0; part < k; part++) {
     const lo = Math.floor(n * (0.1 + 0.8 * part / k));
-    const hi = Math.max(lo + 1, Math.floor(n * (0.1 + 0.8 * (part + 1) / k)));
-    let best = lo;
-    for (let i = lo; i < Math.min(hi, n); i++) {
-      if (margin[i] > margin[best]) best = i;
+    const hi = Math.min(
+      n,
+      Math.max(lo + 1, Math.floor(n * (0.1 + 0.8 * (part + 1) / k))),
+    );
+    let best = -1;
+    for (let i = lo; i < hi; i++) {
+      if (margin[i] < clear) continue;
+      if (best < 0 || misfit[i] < misfit[best]) best = i;
     }
-    if (best < n && !picks.includes(best)) picks.push(best);
+    if (best < 0) best = Math.min(n - 1, (lo + hi) >> 1);
+    if (!picks.includes(best)) picks.push(best);
   }
   return picks;
 }
 
+/** The exact placement and the correction to the time offset it implies. */
+export interface ExactPlacement {
+  /** The placement, to the pixel. */
+  readonly placement: Placement;
+  /** Bg frames to add to the frame map's offset (0 when it was right). */
+  readonly shift: number;
+}
+
+/** Pixels above which the time scan runs on halved frames first. */
+const SCAN_PIXELS = 250_000;
+
 /**
- * Pins the placement on same-moment full-resolution pairs (fg frame i and
- * bg frame map[i]) within `radius` px of the coarse guess.
+ * Pins the placement on full-resolution pairs: fg frame i against bg frames
+ * map[i] + Δ for Δ in ±span, each searched within `radius` px of the guess.
+ * Searching time and space together matters when the camera moves: a crop
+ * a few pixels off at a slightly different moment can look almost as good
+ * as the right one at coarse scale, and only exact same-moment pairs at full
+ * resolution tell them apart. Returns the best placement and its Δ.
  */
 export async function exactPlacement(
   fg: MediaInfo,
@@ -168,53 +202,102 @@ export async function exactPlacement(
   guess: Placement,
   radius: number,
   pairs: readonly { fg: number; bg: number }[],
+  span: number,
   signal?: AbortSignal,
-): Promise<Placement> {
+): Promise<ExactPlacement> {
   const w = Math.round(fg.width * guess.scale);
   const h = Math.round(fg.height * guess.scale);
-  const window: Rect = {
-    x: Math.max(0, guess.x - radius),
-    y: Math.max(0, guess.y - radius),
-    width: 0,
-    height: 0,
+  // An even origin keeps halved coordinates whole.
+  const x0 = Math.max(0, guess.x - radius) & ~1;
+  const y0 = Math.max(0, guess.y - radius) & ~1;
+  const win: Rect = {
+    x: x0,
+    y: y0,
+    width: Math.min(bg.width, guess.x + w + radius) - x0,
+    height: Math.min(bg.height, guess.y + h + radius) - y0,
   };
-  const x1 = Math.min(bg.width, guess.x + w + radius);
-  const y1 = Math.min(bg.height, guess.y + h + radius);
-  const win: Rect = { ...window, width: x1 - window.x, height: y1 - window.y };
   const grab = async (
     info: MediaInfo,
     index: number,
+    count: number,
     crop: Rect | undefined,
     width: number,
     height: number,
-  ): Promise<GrayImage> => {
-    const [data] = await decodeAll({
+  ): Promise<GrayImage[]> => {
+    const frames = await decodeAll({
       path: info.path,
       format: { width, height, channels: 1 },
       crop,
       startSeconds: seekPosition(info, index),
-      maxFrames: 1,
+      maxFrames: count,
       signal,
     });
-    if (!data) {
+    if (frames.length === 0) {
       throw new InputError(`cannot decode frame ${index} of ${info.path}`);
     }
-    return { width, height, data };
+    return frames.map((data) => ({ width, height, data }));
   };
-  const loaded = [];
-  // Two at a time: each is a seek plus a short decode; more would only
-  // compete for the two cores.
-  for (let k = 0; k < pairs.length; k += 2) {
-    loaded.push(
-      ...await Promise.all(
-        pairs.slice(k, k + 2).map(async (p) => ({
-          fg: await grab(fg, p.fg, undefined, fg.width, fg.height),
-          bg: await grab(bg, p.bg, win, win.width, win.height),
-          originX: win.x,
-          originY: win.y,
-        })),
-      ),
-    );
+  // Per pick: the fg frame and bg frames map[i]-span .. map[i]+span.
+  const loaded: {
+    fg: GrayImage;
+    fgHalf?: GrayImage;
+    bg: GrayImage[];
+    first: number;
+  }[] = [];
+  for (const p of pairs) {
+    const first = Math.max(0, p.bg - span);
+    const last = Math.min(bg.frames - 1, p.bg + span);
+    const [fgFrame, bgFrames] = await Promise.all([
+      grab(fg, p.fg, 1, undefined, fg.width, fg.height),
+      grab(bg, first, last - first + 1, win, win.width, win.height),
+    ]);
+    loaded.push({ fg: fgFrame[0], bg: bgFrames, first: first - p.bg });
   }
-  return await locator.refine(loaded, guess, radius);
+  const pairsAt = (delta: number, halve: boolean): RefinePair[] =>
+    loaded.flatMap((l) => {
+      const b = l.bg[delta - l.first];
+      if (!b) return [];
+      return [{
+        fg: halve ? (l.fgHalf ??= downscale2(l.fg)) : l.fg,
+        bg: halve ? downscale2(b) : b,
+        originX: halve ? win.x / 2 : win.x,
+        originY: halve ? win.y / 2 : win.y,
+      }];
+    });
+  const halve = fg.width * fg.height > SCAN_PIXELS;
+  const scanGuess = halve
+    ? { ...guess, x: guess.x / 2, y: guess.y / 2 }
+    : guess;
+  const scanRadius = halve ? Math.ceil(radius / 2) : radius;
+  let best: { delta: number; placement: Placement } | undefined;
+  for (let delta = -span; delta <= span; delta++) {
+    const ps = pairsAt(delta, halve);
+    if (ps.length < pairs.length) continue;
+    const placement = await locator.refine(
+      ps,
+      halve ? scanGuess : guess,
+      halve ? scanRadius : radius,
+    );
+    // Ties go to the smaller |Δ|: the alignment's own choice wins unless
+    // another moment is really better.
+    if (
+      !best || placement.confidence > best.placement.confidence + 1e-6 ||
+      (Math.abs(placement.confidence - best.placement.confidence) <= 1e-6 &&
+        Math.abs(delta) < Math.abs(best.delta))
+    ) {
+      best = {
+        delta,
+        placement: halve
+          ? { ...placement, x: placement.x * 2, y: placement.y * 2 }
+          : placement,
+      };
+    }
+  }
+  if (!best) throw new InputError("no frames to pin the placement on");
+  let placement = best.placement;
+  if (halve) {
+    // Full resolution, at the chosen moment, around the scan's answer.
+    placement = await locator.refine(pairsAt(best.delta, false), placement, 2);
+  }
+  return { placement, shift: best.delta };
 }

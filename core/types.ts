@@ -65,6 +65,11 @@ export interface CostModel {
   cost(fg: number, bg: number): number;
   /** Cheap cost for wide searches (hash based when available); may equal `cost`. */
   coarseCost(fg: number, bg: number): number;
+  /**
+   * Fine distance between two bg frames, when available (mappers use it to
+   * recognise frozen bg frames).
+   */
+  bgCost?(a: number, b: number): number;
 }
 
 /** Progress report: `done` of `total` units of the named stage. */
@@ -125,6 +130,8 @@ export interface MapInput {
   readonly fg: Timeline;
   /** The bg timeline. */
   readonly bg: Timeline;
+  /** The costs the alignment was made from, when available. */
+  readonly costs?: CostModel;
 }
 
 /** Turns an alignment into the final frame map. */

@@ -383,7 +383,8 @@ function contentScale(band: Band, n: number): number {
     }
     if (best === 0 || best === width - 1) continue;
     const c = band.costs[row + best];
-    const d = Math.min(band.costs[row + best - 1], band.costs[row + best + 1]) - c;
+    const d = Math.min(band.costs[row + best - 1], band.costs[row + best + 1]) -
+      c;
     if (d > 0) diffs.push(d);
   }
   if (diffs.length === 0) return 1;

@@ -13,7 +13,12 @@
  * @module
  */
 
-import type { MapInput, Mapper, PluginDefinition } from "../core/types.ts";
+import type {
+  CostModel,
+  MapInput,
+  Mapper,
+  PluginDefinition,
+} from "../core/types.ts";
 import { densestPoint, nearestIndex } from "../core/_dtw_band.ts";
 
 /**
@@ -120,9 +125,11 @@ function mapInterp(input: MapInput, o: InterpOptions): Int32Array {
   const clampJ = (j: number) => (j < 0 ? 0 : j > m - 1 ? m - 1 : j);
   const anchors = findAnchors(input, o);
   for (let i = 0; i < n; i++) out[i] = clampJ(alignment.bg[i]);
+  // The bg-clock moment of each fg frame where a run's offset gives it.
+  const ideal = new Float64Array(n).fill(NaN);
 
   if (anchors.length > 0) {
-    const segments = offsetSegments(anchors, out, fgT, bgT, m);
+    const segments = offsetSegments(anchors, out, fgT, bgT, m, input.costs);
     const at = (i: number, offset: number) =>
       nearestIndex(bgT, m, fgT[i] + offset);
     // Inside a segment every frame follows the segment's offset (the bg
@@ -132,7 +139,10 @@ function mapInterp(input: MapInput, o: InterpOptions): Int32Array {
       const seg = segments[s];
       const from = s === 0 ? 0 : seg.first;
       const to = s === segments.length - 1 ? n - 1 : seg.last;
-      for (let i = from; i <= to; i++) out[i] = at(i, seg.offset);
+      for (let i = from; i <= to; i++) {
+        ideal[i] = fgT[i] + seg.offset;
+        out[i] = at(i, seg.offset);
+      }
     }
 
     // Between segments (a drop, a freeze, a cut) the aligner's path keeps
@@ -146,6 +156,7 @@ function mapInterp(input: MapInput, o: InterpOptions): Int32Array {
       }
     }
   }
+  if (input.costs?.bgCost) resolveFreezes(out, ideal, bgT, m, input.costs);
   // Safety net: the result must be non-decreasing whatever came in.
   for (let i = 1; i < n; i++) if (out[i] < out[i - 1]) out[i] = out[i - 1];
   return out;
@@ -184,6 +195,7 @@ function offsetSegments(
   fgT: Float64Array,
   bgT: Float64Array,
   m: number,
+  costs?: CostModel,
 ): Segment[] {
   const raw = (i: number) => bgT[path[i]] - fgT[i];
   const period = (i: number) => {
@@ -216,7 +228,8 @@ function offsetSegments(
   }
   if (run.length > 0) runs.push(run);
   return runs.map((r) => {
-    const starts = new Float64Array(r.length), ends = new Float64Array(r.length);
+    const starts = new Float64Array(r.length),
+      ends = new Float64Array(r.length);
     r.forEach((i, k) => {
       const j = path[i];
       const d = raw(i);
@@ -225,13 +238,175 @@ function offsetSegments(
       starts[k] = d - Math.min(before, after === Infinity ? 1 : before);
       ends[k] = d + Math.min(after, before === Infinity ? 1 : after);
     });
-    const mid = densestPoint(starts, ends);
-    return {
-      first: r[0],
-      last: r[r.length - 1],
-      offset: mid ?? raw(r[0]),
-    };
+    const region = densestRegion(starts, ends);
+    const first = r[0], last = r[r.length - 1];
+    // The mean rounding residual of a run is ~0 when its anchors fall on
+    // both sides of their bg frames, which the common interval alone does
+    // not guarantee (its midpoint is biased when one side's near-ties are
+    // missing). So: trimmed mean of the raw offsets, kept inside the region.
+    const d = r.map(raw).sort((a, b) => a - b);
+    const cut = Math.floor(d.length / 10);
+    const kept = d.slice(cut, d.length - cut);
+    const mean = kept.reduce((acc, v) => acc + v, 0) / kept.length;
+    let offset = region ? Math.max(region[0], Math.min(region[1], mean)) : mean;
+    // The content's own sub-frame estimate is better than any anchor
+    // bookkeeping (anchors near a tie tilt the common interval), unless it
+    // strays more than a frame from them.
+    const fine = costs
+      ? subFramePhase(first, last, mean, fgT, bgT, m, costs)
+      : undefined;
+    if (fine !== undefined && Math.abs(fine - mean) < period(first)) {
+      offset = fine;
+    }
+    return { first, last, offset };
   });
+}
+
+/**
+ * The run's offset to a small fraction of a frame, from the content itself:
+ * near its best match a frame's cost is close to a parabola in time, so the
+ * vertex through the best frame and its two neighbours estimates where the
+ * same moment really lies between frames. The fit runs along the denser
+ * stream (bg frames when the bg has the higher rate, fg frames otherwise),
+ * and the trimmed mean over the run averages the noise away. Each single
+ * fit is a coin toss for frames midway between two others; hundreds of
+ * them are not.
+ */
+function subFramePhase(
+  first: number,
+  last: number,
+  guess: number,
+  fgT: Float64Array,
+  bgT: Float64Array,
+  m: number,
+  costs: CostModel,
+): number | undefined {
+  const n = last + 1;
+  const samples: number[] = [];
+  const vertex = (a: number, b: number, c: number): number | undefined => {
+    const curv = a - 2 * b + c;
+    if (!(curv > 1e-9) || b > a || b > c) return undefined;
+    return Math.max(-0.5, Math.min(0.5, (a - c) / (2 * curv)));
+  };
+  const fgStep = (fgT[last] - fgT[first]) / Math.max(1, last - first);
+  const bgStep = m > 1 ? (bgT[m - 1] - bgT[0]) / (m - 1) : Infinity;
+  const stride = Math.max(1, Math.floor((last - first + 1) / 1500));
+  if (bgStep <= fgStep) {
+    for (let i = first; i <= last; i += stride) {
+      let j = nearestIndex(bgT, m, fgT[i] + guess);
+      // Walk to the local minimum (at most two steps).
+      for (let k = 0; k < 2; k++) {
+        if (j > 0 && costs.cost(i, j - 1) < costs.cost(i, j)) j--;
+        else if (j < m - 1 && costs.cost(i, j + 1) < costs.cost(i, j)) j++;
+      }
+      if (j <= 0 || j >= m - 1) continue;
+      const v = vertex(
+        costs.cost(i, j - 1),
+        costs.cost(i, j),
+        costs.cost(i, j + 1),
+      );
+      if (v === undefined) continue;
+      const t = bgT[j] +
+        v * (v < 0 ? bgT[j] - bgT[j - 1] : bgT[j + 1] - bgT[j]);
+      samples.push(t - fgT[i]);
+    }
+  } else {
+    const j0 = nearestIndex(bgT, m, fgT[first] + guess);
+    const j1 = nearestIndex(bgT, m, fgT[last] + guess);
+    const jStride = Math.max(1, Math.floor((j1 - j0 + 1) / 1500));
+    for (let j = j0; j <= j1; j += jStride) {
+      let i = nearestFg(fgT, first, last, bgT[j] - guess);
+      for (let k = 0; k < 3; k++) {
+        if (i > first && costs.cost(i - 1, j) < costs.cost(i, j)) i--;
+        else if (i < n - 1 && costs.cost(i + 1, j) < costs.cost(i, j)) i++;
+      }
+      if (i <= first || i >= last) continue;
+      const v = vertex(
+        costs.cost(i - 1, j),
+        costs.cost(i, j),
+        costs.cost(i + 1, j),
+      );
+      if (v === undefined) continue;
+      const t = fgT[i] +
+        v * (v < 0 ? fgT[i] - fgT[i - 1] : fgT[i + 1] - fgT[i]);
+      samples.push(bgT[j] - t);
+    }
+  }
+  if (samples.length < 8) return undefined;
+  samples.sort((a, b) => a - b);
+  const cut = Math.floor(samples.length / 5);
+  const kept = samples.slice(cut, samples.length - cut);
+  return kept.reduce((a, v) => a + v, 0) / kept.length;
+}
+
+function nearestFg(
+  fgT: Float64Array,
+  first: number,
+  last: number,
+  t: number,
+): number {
+  const k = nearestIndex(fgT.subarray(first, last + 1), last - first + 1, t);
+  return first + k;
+}
+
+/** The region covered by the most half-open intervals (see densestPoint). */
+function densestRegion(
+  starts: Float64Array,
+  ends: Float64Array,
+): [number, number] | undefined {
+  const mid = densestPoint(starts.slice(), ends.slice());
+  if (mid === undefined) return undefined;
+  // Grow from the densest point to where its coverage ends.
+  let lo = -Infinity, hi = Infinity;
+  for (let k = 0; k < starts.length; k++) {
+    if (starts[k] <= mid && mid < ends[k]) {
+      lo = Math.max(lo, starts[k]);
+      hi = Math.min(hi, ends[k]);
+    }
+  }
+  return [lo, hi];
+}
+
+/**
+ * Frozen bg frames (a run of identical pictures) show the moment of the
+ * run's first frame. A fg frame mapped into such a run by time belongs
+ * instead to the first frame after the run when that frame's moment is
+ * nearer to it: the bg froze, then resumed on time.
+ */
+function resolveFreezes(
+  out: Int32Array,
+  ideal: Float64Array,
+  bgT: Float64Array,
+  m: number,
+  costs: CostModel,
+): void {
+  const bgCost = costs.bgCost!;
+  const n = out.length;
+  const lo = Math.max(0, out[0] - 1), hi = Math.min(m - 1, out[n - 1] + 1);
+  if (hi - lo < 3) return;
+  const step = new Float64Array(hi - lo);
+  for (let j = lo; j < hi; j++) step[j - lo] = bgCost(j, j + 1);
+  const typical = median(Array.from(step));
+  // Relative: a static shot has tiny steps everywhere and no freeze.
+  const frozen = (j: number) =>
+    j >= lo && j < hi && step[j - lo] <= 0.15 * typical;
+  for (let i = 0; i < n; i++) {
+    const j = out[i];
+    if (!frozen(j) && !frozen(j - 1)) continue;
+    let s = j, e = j;
+    while (frozen(s - 1)) s--;
+    while (frozen(e)) e++;
+    if (e + 1 >= m || e - s < 1) continue;
+    // The fg frame's moment on the bg clock (its run's line; else the frame).
+    const t = Number.isNaN(ideal[i]) ? bgT[j] : ideal[i];
+    const stale = Math.abs(t - bgT[s]);
+    const fresh = Math.abs(bgT[e + 1] - t);
+    // The content must agree: a static stretch of the bg (not a freeze)
+    // also has identical neighbours, and there the frame on time is right.
+    if (fresh < stale && costs.cost(i, e + 1) < costs.cost(i, j)) {
+      out[i] = e + 1;
+    }
+  }
 }
 
 function median(values: number[]): number {

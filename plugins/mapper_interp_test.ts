@@ -115,7 +115,8 @@ Deno.test("extrapolation at the ends runs at the fps ratio, clamped", () => {
   assertMap(out, n, m);
   // The true line is bg = 1.2·i − 30 (clamped); the anchors' common
   // interval pins its phase, and real time (the fps ratio) extends it.
-  const line = (i: number) => Math.min(m - 1, Math.max(0, Math.round(1.2 * i - 30)));
+  const line = (i: number) =>
+    Math.min(m - 1, Math.max(0, Math.round(1.2 * i - 30)));
   for (let i = 0; i < 100; i++) assert.equal(out[i], line(i), `head ${i}`);
   // 1.2·i − 30 < 0 for i < 25: clamped to 0.
   for (let i = 0; i < 25; i++) assert.equal(out[i], 0);
