@@ -94,7 +94,7 @@ if (!(await exists(bgPath)) || !(await exists(fgPath))) {
     "-i",
     "sine=frequency=440:sample_rate=48000",
     "-filter_complex",
-    `[0:v]trim=start=${LEAD}:duration=${FG_SECONDS},setpts=PTS-STARTPTS,crop=${BAND.width}:${BAND.height}:${BAND.x}:${BAND.y}[v];[1:a]atrim=duration=${FG_SECONDS}[a]`,
+    `[0:v]trim=start=${LEAD}:duration=${FG_SECONDS},setpts=PTS-STARTPTS,crop=${BAND.width}:${BAND.height}:${BAND.x}:${BAND.y}:exact=1[v];[1:a]atrim=duration=${FG_SECONDS}[a]`,
     "-map",
     "[v]",
     "-map",

@@ -11,7 +11,8 @@
  */
 
 import type { CostModel, Timeline } from "./types.ts";
-import { medianStep, nearestIndex } from "./_dtw_band.ts";
+import { medianStep } from "./_dtw_band.ts";
+import { nearestIndex } from "./timeline.ts";
 
 /** Tuning of {@link estimateOffset}. */
 export interface OffsetSearchOptions {

@@ -268,17 +268,26 @@ export async function composite(
           bgLine.times[frameMap[i]] - fgLine.times[i] - alignment.offsetSeconds,
         );
       }
-      const picks = refineFrames(alignment.margin, misfit);
-      const span = fg.width * fg.height > 1_000_000 ? 4 : 8;
+      const span = Math.max(
+        2,
+        Math.min(12, Math.ceil(bg.frames / 80) + 2),
+      );
+      const picks = refineFrames({
+        margin: alignment.margin,
+        misfit,
+        frameMap,
+        fgKeyframes: fg.keyframes,
+        bgKeyframes: bg.keyframes,
+        bgPeriod: 1 / bg.fps,
+        span,
+      });
       const exact = await exactPlacement(
         fg,
         bg,
         locator,
-        placement,
-        uncertainty + 4,
         picks.map((i) => ({ fg: i, bg: frameMap[i] })),
         span,
-        options.signal,
+        { unscaled: options.unscaled ?? true, precision, signal: options.signal },
       );
       lap("refine");
       log.debug(

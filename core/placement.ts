@@ -14,9 +14,10 @@
 
 import { InputError, NoMatchError } from "./errors.ts";
 import type { GrayImage } from "./frame.ts";
-import { decodeAll, type Rect } from "./frame_reader.ts";
+import { decodeAll, decodeSpread, type Rect } from "./frame_reader.ts";
+import { nearestIndex } from "./timeline.ts";
 import { type MediaInfo, seekPosition } from "./probe.ts";
-import { downscale2 } from "./ncc.ts";
+import { resizeArea } from "./frame.ts";
 import type { Locator, Placement, RefinePair } from "./types.ts";
 
 /** Longest side of the bg in the coarse search (the fg is scaled alike). */
@@ -33,23 +34,6 @@ export interface CoarsePlacement {
   readonly uncertainty: number;
 }
 
-/** Evenly spread indices in [0, count), `k` of them, inside [from, to] fractions. */
-export function spread(
-  count: number,
-  k: number,
-  from = 0,
-  to = 1,
-): number[] {
-  const n = Math.min(k, count);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const f = from + (to - from) * (i + 0.5) / n;
-    const idx = Math.min(count - 1, Math.max(0, Math.floor(f * count)));
-    if (out[out.length - 1] !== idx) out.push(idx);
-  }
-  return out;
-}
-
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[s.length >> 1];
@@ -57,18 +41,34 @@ function median(values: number[]): number {
 
 async function sampleFrames(
   info: MediaInfo,
-  indices: number[],
+  count: number,
   width: number,
   height: number,
   signal?: AbortSignal,
-): Promise<GrayImage[]> {
-  const frames = await decodeAll({
+): Promise<{ images: GrayImage[]; indices: number[] }> {
+  const spread = await decodeSpread({
     path: info.path,
     format: { width, height, channels: 1 },
-    select: indices,
+    count,
+    duration: info.duration,
     signal,
   });
-  return frames.map((data) => ({ width, height, data }));
+  return {
+    images: spread.frames.map((data) => ({ width, height, data })),
+    indices: spread.times.map((t) =>
+      nearestIndex(info.times, info.frames, t - info.startTime)
+    ),
+  };
+}
+
+/** The coarse scale and the frame sizes at it. */
+function coarseSizes(fg: MediaInfo, bg: MediaInfo) {
+  const s = Math.min(1, COARSE_WIDTH / bg.width, COARSE_HEIGHT / bg.height);
+  const bw = Math.max(1, Math.round(bg.width * s));
+  const bh = Math.max(1, Math.round(bg.height * s));
+  const fw = Math.max(1, Math.min(bw, Math.round(fg.width * s)));
+  const fh = Math.max(1, Math.min(bh, Math.round(fg.height * s)));
+  return { s, bw, bh, fw, fh };
 }
 
 /** Finds the fg in the bg at reduced size (scale 1 only, for now). */
@@ -87,17 +87,13 @@ export async function coarsePlacement(
       },
     );
   }
-  const s = Math.min(1, COARSE_WIDTH / bg.width, COARSE_HEIGHT / bg.height);
-  const bw = Math.max(1, Math.round(bg.width * s));
-  const bh = Math.max(1, Math.round(bg.height * s));
-  const fw = Math.max(1, Math.min(bw, Math.round(fg.width * s)));
-  const fh = Math.max(1, Math.min(bh, Math.round(fg.height * s)));
-  const fgIdx = spread(fg.frames, 9, 0.03, 0.97);
-  const bgIdx = spread(bg.frames, 40);
-  const [fgFrames, bgFrames] = await Promise.all([
-    sampleFrames(fg, fgIdx, fw, fh, options.signal),
-    sampleFrames(bg, bgIdx, bw, bh, options.signal),
+  const { s, bw, bh, fw, fh } = coarseSizes(fg, bg);
+  const [fgSamples, bgSamples] = await Promise.all([
+    sampleFrames(fg, 9, fw, fh, options.signal),
+    sampleFrames(bg, 40, bw, bh, options.signal),
   ]);
+  const fgFrames = fgSamples.images, bgFrames = bgSamples.images;
+  const fgIdx = fgSamples.indices, bgIdx = bgSamples.indices;
   let result;
   try {
     result = await locator.locate({
@@ -142,22 +138,54 @@ function clampInt(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(Math.max(lo, hi), v));
 }
 
+/** Where the exact search may look: candidates and what each would cost. */
+export interface PickInput {
+  /** Per fg frame: how clearly it matched (the aligner's margin). */
+  readonly margin: Float32Array;
+  /** Per fg frame: |bg time of its match − its own time − offset| in seconds. */
+  readonly misfit: Float64Array;
+  /** The frame map. */
+  readonly frameMap: Int32Array;
+  /** fg keyframes (ascending). */
+  readonly fgKeyframes: Int32Array;
+  /** bg keyframes (ascending). */
+  readonly bgKeyframes: Int32Array;
+  /** One bg frame period in seconds. */
+  readonly bgPeriod: number;
+  /** bg frames decoded before each match (the time scan's reach). */
+  readonly span: number;
+}
+
+/** Frames decoded from the keyframe before `index` up to it (seek cost). */
+function seekCost(keyframes: Int32Array, index: number): number {
+  let lo = 0, hi = keyframes.length - 1, key = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyframes[mid] <= index) {
+      key = keyframes[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return index - key;
+}
+
 /**
- * Picks up to `k` fg frames spread over the video for the exact search:
- * in each part, a frame whose moment falls closest to a bg frame's (so the
- * pair really is the same moment, not a tie between two bg frames) among
- * those whose match is clear.
+ * Picks up to `k` fg frames spread over the video for the exact search. In
+ * each part: among frames that matched clearly and whose moment falls on a
+ * bg frame (not between two), the one whose fg and bg frames are cheapest
+ * to seek to (nearest after a keyframe): each seek decodes from the
+ * keyframe before it, which in long-GOP files costs seconds.
  */
-export function refineFrames(
-  margin: Float32Array,
-  misfit: Float64Array,
-  k = 3,
-): number[] {
+export function refineFrames(input: PickInput, k = 3): number[] {
+  const { margin, misfit, frameMap } = input;
   const n = margin.length;
   const positive = Array.from(margin).filter((v) => v > 0).sort((a, b) =>
     a - b
   );
   const clear = positive.length ? positive[positive.length >> 1] / 2 : 0;
+  const cost = (i: number) =>
+    seekCost(input.fgKeyframes, i) +
+    seekCost(input.bgKeyframes, Math.max(0, frameMap[i] - input.span));
   const picks: number[] = [];
   for (let part = 0; part < k; part++) {
     const lo = Math.floor(n * (0.1 + 0.8 * part / k));
@@ -166,9 +194,13 @@ export function refineFrames(
       Math.max(lo + 1, Math.floor(n * (0.1 + 0.8 * (part + 1) / k))),
     );
     let best = -1;
-    for (let i = lo; i < hi; i++) {
-      if (margin[i] < clear) continue;
-      if (best < 0 || misfit[i] < misfit[best]) best = i;
+    for (const strict of [true, false]) {
+      for (let i = lo; i < hi; i++) {
+        if (margin[i] < clear) continue;
+        if (strict && misfit[i] > 0.2 * input.bgPeriod) continue;
+        if (best < 0 || cost(i) < cost(best)) best = i;
+      }
+      if (best >= 0) break;
     }
     if (best < 0) best = Math.min(n - 1, (lo + hi) >> 1);
     if (!picks.includes(best)) picks.push(best);
@@ -184,120 +216,109 @@ export interface ExactPlacement {
   readonly shift: number;
 }
 
-/** Pixels above which the time scan runs on halved frames first. */
-const SCAN_PIXELS = 250_000;
-
 /**
- * Pins the placement on full-resolution pairs: fg frame i against bg frames
- * map[i] + Δ for Δ in ±span, each searched within `radius` px of the guess.
- * Searching time and space together matters when the camera moves: a crop
- * a few pixels off at a slightly different moment can look almost as good
- * as the right one at coarse scale, and only exact same-moment pairs at full
- * resolution tell them apart. Returns the best placement and its Δ.
+ * Pins the placement on same-moment pairs. First, at the coarse scale, each
+ * picked fg frame is searched in bg frames map[i] + Δ for Δ in ±span (a
+ * locate over those frames): when the camera moves, a crop a few pixels off
+ * at a slightly different moment can look almost as good as the right one,
+ * so the coarse step and the alignment may agree on the wrong pair, and
+ * only searching time and space together finds the right one. Then, at the
+ * chosen Δ, a full-resolution search pins the pixel.
  */
 export async function exactPlacement(
   fg: MediaInfo,
   bg: MediaInfo,
   locator: Locator,
-  guess: Placement,
-  radius: number,
-  pairs: readonly { fg: number; bg: number }[],
+  picks: readonly { fg: number; bg: number }[],
   span: number,
-  signal?: AbortSignal,
+  options: { unscaled: boolean; precision: number; signal?: AbortSignal },
 ): Promise<ExactPlacement> {
-  const w = Math.round(fg.width * guess.scale);
-  const h = Math.round(fg.height * guess.scale);
-  // An even origin keeps halved coordinates whole.
-  const x0 = Math.max(0, guess.x - radius) & ~1;
-  const y0 = Math.max(0, guess.y - radius) & ~1;
+  const { s, bw, bh, fw, fh } = coarseSizes(fg, bg);
+  const signal = options.signal;
+  if (picks.length === 0) throw new RangeError("no frames to pin the placement on");
+  // Reduced pairs: each pick's fg frame and the bg frames around its match.
+  const loaded = await Promise.all(picks.map(async (p) => {
+    const first = Math.max(0, p.bg - span);
+    const last = Math.min(bg.frames - 1, p.bg + span);
+    const [fgFull, bgSmall] = await Promise.all([
+      grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal),
+      grab(bg, first, last - first + 1, undefined, bw, bh, signal),
+    ]);
+    return { pick: p, fgFull: fgFull[0], bgSmall, first };
+  }));
+  const fgSmall = loaded.map((l) => {
+    const f = resizeArea({ ...l.fgFull, channels: 1 }, fw, fh);
+    return { width: fw, height: fh, data: f.data };
+  });
+  const windows: { pick: number; delta: number }[] = [];
+  const bgSmall: GrayImage[] = [];
+  loaded.forEach((l, k) =>
+    l.bgSmall.forEach((img, q) => {
+      windows.push({ pick: k, delta: l.first + q - l.pick.bg });
+      bgSmall.push(img);
+    })
+  );
+  const found = await locator.locate({
+    fg: fgSmall,
+    bg: bgSmall,
+    unscaled: options.unscaled,
+    precision: options.precision,
+  });
+  const vote = found.placement;
+  // Δ from the picks whose best moment lies in their own window and whose
+  // position agrees with the vote.
+  const deltas = found.matches
+    .filter((m) =>
+      windows[m.bg].pick === m.fg &&
+      Math.abs(m.placement.x - vote.x) <= 1 &&
+      Math.abs(m.placement.y - vote.y) <= 1
+    )
+    .map((m) => windows[m.bg].delta)
+    .sort((a, b) => a - b);
+  const shift = deltas.length > 0 ? deltas[deltas.length >> 1] : 0;
+  const guess: Placement = {
+    ...vote,
+    x: clampInt(Math.round(vote.x * bg.width / bw), 0, bg.width - fg.width),
+    y: clampInt(Math.round(vote.y * bg.height / bh), 0, bg.height - fg.height),
+  };
+  // Full resolution at the chosen moment, around the coarse answer.
+  const radius = Math.ceil(1 / s) + 1;
+  const x0 = Math.max(0, guess.x - radius), y0 = Math.max(0, guess.y - radius);
   const win: Rect = {
     x: x0,
     y: y0,
-    width: Math.min(bg.width, guess.x + w + radius) - x0,
-    height: Math.min(bg.height, guess.y + h + radius) - y0,
+    width: Math.min(bg.width, guess.x + fg.width + radius) - x0,
+    height: Math.min(bg.height, guess.y + fg.height + radius) - y0,
   };
-  const grab = async (
-    info: MediaInfo,
-    index: number,
-    count: number,
-    crop: Rect | undefined,
-    width: number,
-    height: number,
-  ): Promise<GrayImage[]> => {
-    const frames = await decodeAll({
-      path: info.path,
-      format: { width, height, channels: 1 },
-      crop,
-      startSeconds: seekPosition(info, index),
-      maxFrames: count,
-      signal,
-    });
-    if (frames.length === 0) {
-      throw new InputError(`cannot decode frame ${index} of ${info.path}`);
-    }
-    return frames.map((data) => ({ width, height, data }));
-  };
-  // Per pick: the fg frame and bg frames map[i]-span .. map[i]+span.
-  const loaded: {
-    fg: GrayImage;
-    fgHalf?: GrayImage;
-    bg: GrayImage[];
-    first: number;
-  }[] = [];
-  for (const p of pairs) {
-    const first = Math.max(0, p.bg - span);
-    const last = Math.min(bg.frames - 1, p.bg + span);
-    const [fgFrame, bgFrames] = await Promise.all([
-      grab(fg, p.fg, 1, undefined, fg.width, fg.height),
-      grab(bg, first, last - first + 1, win, win.width, win.height),
-    ]);
-    loaded.push({ fg: fgFrame[0], bg: bgFrames, first: first - p.bg });
+  const pairs: RefinePair[] = await Promise.all(loaded.map(async (l) => {
+    const j = Math.max(0, Math.min(bg.frames - 1, l.pick.bg + shift));
+    const [window] = await grab(bg, j, 1, win, win.width, win.height, signal);
+    return { fg: l.fgFull, bg: window, originX: win.x, originY: win.y };
+  }));
+  const placement = await locator.refine(pairs, guess, radius);
+  return { placement, shift };
+}
+
+/** Decodes `count` frames from `index` on (a seek, then a short decode). */
+async function grab(
+  info: MediaInfo,
+  index: number,
+  count: number,
+  crop: Rect | undefined,
+  width: number,
+  height: number,
+  signal?: AbortSignal,
+): Promise<GrayImage[]> {
+  const frames = await decodeAll({
+    path: info.path,
+    format: { width, height, channels: 1 },
+    crop,
+    startSeconds: seekPosition(info, index),
+    maxFrames: count,
+    signal,
+  });
+  if (frames.length === 0) {
+    throw new InputError(`cannot decode frame ${index} of ${info.path}`);
   }
-  const pairsAt = (delta: number, halve: boolean): RefinePair[] =>
-    loaded.flatMap((l) => {
-      const b = l.bg[delta - l.first];
-      if (!b) return [];
-      return [{
-        fg: halve ? (l.fgHalf ??= downscale2(l.fg)) : l.fg,
-        bg: halve ? downscale2(b) : b,
-        originX: halve ? win.x / 2 : win.x,
-        originY: halve ? win.y / 2 : win.y,
-      }];
-    });
-  const halve = fg.width * fg.height > SCAN_PIXELS;
-  const scanGuess = halve
-    ? { ...guess, x: guess.x / 2, y: guess.y / 2 }
-    : guess;
-  const scanRadius = halve ? Math.ceil(radius / 2) : radius;
-  let best: { delta: number; placement: Placement } | undefined;
-  for (let delta = -span; delta <= span; delta++) {
-    const ps = pairsAt(delta, halve);
-    if (ps.length < pairs.length) continue;
-    const placement = await locator.refine(
-      ps,
-      halve ? scanGuess : guess,
-      halve ? scanRadius : radius,
-    );
-    // Ties go to the smaller |Δ|: the alignment's own choice wins unless
-    // another moment is really better.
-    if (
-      !best || placement.confidence > best.placement.confidence + 1e-6 ||
-      (Math.abs(placement.confidence - best.placement.confidence) <= 1e-6 &&
-        Math.abs(delta) < Math.abs(best.delta))
-    ) {
-      best = {
-        delta,
-        placement: halve
-          ? { ...placement, x: placement.x * 2, y: placement.y * 2 }
-          : placement,
-      };
-    }
-  }
-  if (!best) throw new InputError("no frames to pin the placement on");
-  let placement = best.placement;
-  if (halve) {
-    // Full resolution, at the chosen moment, around the scan's answer.
-    placement = await locator.refine(pairsAt(best.delta, false), placement, 2);
-  }
-  return { placement, shift: best.delta };
+  return frames.map((data) => ({ width, height, data }));
 }

@@ -32,6 +32,10 @@ export interface MediaInfo {
    * minus the container's start time, in seconds.
    */
   readonly seekBase: number;
+  /** Presentation time of frame 0 in the file's own clock (seconds). */
+  readonly startTime: number;
+  /** Indices of keyframes (where a seek lands cheaply), ascending. */
+  readonly keyframes: Int32Array;
   /** Rotation in degrees from the container's display matrix (0 when none). */
   readonly rotation: number;
   /** Video codec name. */
@@ -120,6 +124,8 @@ export async function probe(
   role = "input",
 ): Promise<MediaInfo> {
   await assertReadableFile(path, role);
+  // Packets are listed concurrently with the metadata (both only demux).
+  const packetsPromise = packetTimes(path).catch(() => undefined);
   let json: {
     streams?: ProbeStream[];
     format?: { duration?: string; start_time?: string };
@@ -168,8 +174,8 @@ export async function probe(
       ? video.avg_frame_rate
       : video.r_frame_rate!;
   const duration = Number(video.duration ?? json.format?.duration ?? NaN);
-  const packets = await packetTimes(path, rational(video.time_base));
-  let times = packets.times;
+  const packets = await packetsPromise;
+  let times = packets?.times ?? new Float64Array(0);
   const formatStart = Number(json.format?.start_time ?? 0);
   if (times.length === 0) {
     const n = Math.round((duration || 0) * fps);
@@ -187,9 +193,11 @@ export async function probe(
       ? duration
       : times[times.length - 1] + 1 / fps,
     times,
-    seekBase: Number.isFinite(formatStart)
+    seekBase: packets && Number.isFinite(formatStart)
       ? Math.max(0, packets.first - formatStart)
       : 0,
+    startTime: packets?.first ?? 0,
+    keyframes: packets?.keyframes.length ? packets.keyframes : Int32Array.of(0),
     rotation,
     videoCodec: video.codec_name ?? "unknown",
     audio: audioStream
@@ -209,38 +217,49 @@ function normaliseRotation(deg: number): number {
 
 /**
  * Presentation times of the first video stream's packets, sorted, relative
- * to the first; packets flagged for discard (edit lists) are left out so
- * the count matches the frames ffmpeg decodes.
+ * to the first, and which of them are keyframes; packets flagged for
+ * discard (edit lists) are left out so the count matches the frames ffmpeg
+ * decodes. Reads packets only (no decoding), so it is fast.
  */
 async function packetTimes(
   path: string,
-  timeBase: number,
-): Promise<{ times: Float64Array; first: number }> {
+): Promise<{ times: Float64Array; first: number; keyframes: Int32Array }> {
   const text = await runText("ffprobe", [
     "-v",
     "error",
     "-select_streams",
     "v:0",
     "-show_entries",
-    "packet=pts,flags",
+    "packet=pts_time,flags",
     "-of",
     "csv=p=0",
     "-i",
     mediaPath(path),
   ]);
-  const pts: number[] = [];
+  const packets: { t: number; key: boolean }[] = [];
   for (const line of text.split("\n")) {
     if (!line) continue;
     const [p, flags = ""] = line.split(",");
     if (flags.includes("D")) continue;
-    const v = Number(p);
-    if (Number.isFinite(v)) pts.push(v);
+    const t = Number(p);
+    if (p !== "" && Number.isFinite(t)) {
+      packets.push({ t, key: flags.includes("K") });
+    }
   }
-  if (!(timeBase > 0) || pts.length === 0) {
-    return { times: new Float64Array(0), first: 0 };
+  if (packets.length === 0) {
+    return {
+      times: new Float64Array(0),
+      first: 0,
+      keyframes: new Int32Array(0),
+    };
   }
-  pts.sort((a, b) => a - b);
-  const out = new Float64Array(pts.length);
-  for (let i = 0; i < pts.length; i++) out[i] = (pts[i] - pts[0]) * timeBase;
-  return { times: out, first: pts[0] * timeBase };
+  packets.sort((a, b) => a.t - b.t);
+  const first = packets[0].t;
+  const times = new Float64Array(packets.length);
+  const keys: number[] = [];
+  for (let i = 0; i < packets.length; i++) {
+    times[i] = packets[i].t - first;
+    if (packets[i].key) keys.push(i);
+  }
+  return { times, first, keyframes: Int32Array.from(keys) };
 }

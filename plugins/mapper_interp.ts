@@ -19,7 +19,8 @@ import type {
   Mapper,
   PluginDefinition,
 } from "../core/types.ts";
-import { densestPoint, nearestIndex } from "../core/_dtw_band.ts";
+import { densestPoint } from "../core/_dtw_band.ts";
+import { nearestIndex } from "../core/timeline.ts";
 
 /**
  * Options of the `interp` mapper.
