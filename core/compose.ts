@@ -10,7 +10,7 @@
 
 import { FfmpegError } from "./errors.ts";
 import { decodeArgs } from "./frame_reader.ts";
-import { type MediaInfo, seekPosition } from "./probe.ts";
+import { type MediaInfo, seekPlan } from "./probe.ts";
 import {
   binary,
   drain,
@@ -143,14 +143,13 @@ export async function compose(options: ComposeOptions): Promise<void> {
   const last = frameMap[n - 1];
   // Start the bg decode near the first needed frame (an accurate seek lands
   // on it) and stop after the last, instead of decoding the whole bg.
-  const seekTo = first > 0 && bg.times[first] > 1 ? seekPosition(bg, first) : 0;
-  const startIndex = seekTo > 0 ? first : 0;
+  const startIndex = first > 0 && bg.times[first] > 1 ? first : 0;
   const frameSize = yuv420pBytes(bg.width, bg.height);
   const decoderArgs = decodeArgs({
     path: bg.path,
     format: { width: bg.width, height: bg.height, channels: 1 },
     pixelFormat: "yuv420p",
-    startSeconds: seekTo,
+    start: startIndex > 0 ? seekPlan(bg, startIndex) : undefined,
     maxFrames: last - startIndex + 1,
   });
 

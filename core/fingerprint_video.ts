@@ -8,19 +8,17 @@
  */
 
 import type { FrameFormat } from "./frame.ts";
-import { decodeFrames, type Rect } from "./frame_reader.ts";
+import { decodeFrames, type FrameBatch, type Rect } from "./frame_reader.ts";
 import type { BatchTask } from "./fingerprint_worker.ts";
 import type { FeatureArray, Fingerprinter, ProgressCallback } from "./types.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
-/** What to fingerprint and with what. */
-export interface FingerprintVideoOptions {
-  /** Input file. */
-  readonly path: string;
-  /** Region to analyse, in source pixels (the whole frame when absent). */
-  readonly crop?: Rect;
-  /** Decode format covering every member's input. */
+/** How to fingerprint a stream of frame batches. */
+export interface FingerprintOptions {
+  /** Layout of the frames in the batches. */
   readonly format: FrameFormat;
+  /** Region of each frame to fingerprint (the whole frame when absent). */
+  readonly crop?: Rect;
   /** The members (main-thread instances, for table allocation). */
   readonly fingerprinters: readonly Fingerprinter[];
   /** A pool whose workers were initialised with the same members, in order. */
@@ -31,6 +29,20 @@ export interface FingerprintVideoOptions {
   readonly label: string;
   /** Progress sink. */
   readonly progress?: ProgressCallback;
+  /**
+   * True when the batches' buffers may be handed to the workers (moved, not
+   * copied); false when the caller keeps them.
+   */
+  readonly transfer: boolean;
+}
+
+/** What to decode and fingerprint. */
+export interface FingerprintVideoOptions
+  extends Omit<FingerprintOptions, "transfer" | "crop"> {
+  /** Input file. */
+  readonly path: string;
+  /** Region to analyse, in source pixels (ffmpeg crops it). */
+  readonly crop?: Rect;
   /** Abort. */
   readonly signal?: AbortSignal;
 }
@@ -44,12 +56,34 @@ export interface VideoFeatures {
 }
 
 /** Frames per worker message: posting costs more than hashing a 32×32 frame. */
-const BATCH = 64;
+export const FINGERPRINT_BATCH = 64;
 
-/** Decodes and fingerprints a whole video. */
-export async function fingerprintVideo(
+/** Decodes (ffmpeg crops and scales) and fingerprints a whole video. */
+export function fingerprintVideo(
   options: FingerprintVideoOptions,
 ): Promise<VideoFeatures> {
+  return fingerprintBatches(
+    decodeFrames({
+      path: options.path,
+      format: options.format,
+      crop: options.crop,
+      batch: FINGERPRINT_BATCH,
+      signal: options.signal,
+    }),
+    { ...options, crop: undefined, transfer: true },
+  );
+}
+
+/**
+ * A sink that fingerprints batches as they are pushed (while a decode runs)
+ * and returns the tables when finished. At most two batches per worker are
+ * in flight; `push` waits beyond that, which is the backpressure on the
+ * decode.
+ */
+export function fingerprintSink(options: FingerprintOptions): {
+  push(batch: FrameBatch): Promise<void>;
+  finish(): Promise<VideoFeatures>;
+} {
   const { fingerprinters: fps, pool } = options;
   let capacity = Math.max(1, options.expectedFrames);
   let tables = fps.map((f) => f.createTable(capacity));
@@ -73,40 +107,48 @@ export async function fingerprintVideo(
     }
   };
 
-  for await (
-    const batch of decodeFrames({
-      path: options.path,
-      format: options.format,
-      crop: options.crop,
-      batch: BATCH,
-      signal: options.signal,
-    })
-  ) {
-    const task: BatchTask = {
-      type: "batch",
-      format: options.format,
-      count: batch.count,
-      data: batch.data,
-    };
-    const start = batch.start;
-    const p: Promise<void> = pool.run<FeatureArray[]>(task, [
-      batch.data.buffer as ArrayBuffer,
-    ])
-      .then((parts) => store(start, parts))
-      .catch((err) => {
-        failure ??= err;
-      })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    count = batch.start + batch.count;
-    options.progress?.(options.label, count, options.expectedFrames);
-    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-    if (failure) throw failure;
-  }
-  await Promise.all(inFlight);
-  if (failure) throw failure;
-  if (count < capacity) {
-    tables = tables.map((t, k) => t.slice(0, count * fps[k].featureLength));
-  }
-  return { tables, count };
+  return {
+    async push(batch) {
+      const data = options.transfer ? batch.data : batch.data.slice();
+      const task: BatchTask = {
+        type: "batch",
+        format: options.format,
+        count: batch.count,
+        data,
+        crop: options.crop,
+      };
+      const start = batch.start;
+      const p: Promise<void> = pool.run<FeatureArray[]>(task, [
+        data.buffer as ArrayBuffer,
+      ])
+        .then((parts) => store(start, parts))
+        .catch((err) => {
+          failure ??= err;
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      count = Math.max(count, batch.start + batch.count);
+      options.progress?.(options.label, count, options.expectedFrames);
+      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      if (failure) throw failure;
+    },
+    async finish() {
+      await Promise.all(inFlight);
+      if (failure) throw failure;
+      if (count < capacity) {
+        tables = tables.map((t, k) => t.slice(0, count * fps[k].featureLength));
+      }
+      return { tables, count };
+    },
+  };
+}
+
+/** Fingerprints every batch of a source. */
+export async function fingerprintBatches(
+  source: AsyncIterable<FrameBatch> | Iterable<FrameBatch>,
+  options: FingerprintOptions,
+): Promise<VideoFeatures> {
+  const sink = fingerprintSink(options);
+  for await (const batch of source) await sink.push(batch);
+  return await sink.finish();
 }

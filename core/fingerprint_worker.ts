@@ -8,10 +8,12 @@
 
 import {
   adaptFrame,
+  cropFrame,
   type Frame,
   frameBytes,
   type FrameFormat,
 } from "./frame.ts";
+import type { Rect } from "./frame_reader.ts";
 import { registry } from "./registry.ts";
 import type { FeatureArray, Fingerprinter } from "./types.ts";
 import { serveTasks } from "./worker_pool.ts";
@@ -44,6 +46,8 @@ export interface BatchTask {
   readonly count: number;
   /** Packed frames (transferred). */
   readonly data: Uint8Array;
+  /** Region of each frame to fingerprint (whole frame when absent). */
+  readonly crop?: Rect;
 }
 
 let members: Fingerprinter[] = [];
@@ -67,10 +71,11 @@ serveTasks<InitTask | BatchTask, FeatureArray[] | null>((task) => {
     const size = frameBytes(task.format);
     const tables = members.map((m) => m.createTable(task.count));
     for (let k = 0; k < task.count; k++) {
-      const frame: Frame = {
+      let frame: Frame = {
         ...task.format,
         data: task.data.subarray(k * size, (k + 1) * size),
       };
+      if (task.crop) frame = cropFrame(frame, task.crop);
       for (let f = 0; f < members.length; f++) {
         members[f].compute(adaptFrame(frame, members[f].input), tables[f], k);
       }

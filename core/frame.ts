@@ -141,6 +141,27 @@ function spans(inSize: number, outSize: number, step: number): Span[] {
   return result;
 }
 
+/** A region of a frame (clamped to it), copied into a new packed frame. */
+export function cropFrame(
+  frame: Frame,
+  rect: { x: number; y: number; width: number; height: number },
+): Frame {
+  const x0 = Math.max(0, Math.min(frame.width - 1, Math.round(rect.x)));
+  const y0 = Math.max(0, Math.min(frame.height - 1, Math.round(rect.y)));
+  const w = Math.max(1, Math.min(frame.width - x0, Math.round(rect.width)));
+  const h = Math.max(1, Math.min(frame.height - y0, Math.round(rect.height)));
+  if (x0 === 0 && y0 === 0 && w === frame.width && h === frame.height) {
+    return frame;
+  }
+  const c = frame.channels;
+  const out = new Uint8Array(w * h * c);
+  for (let y = 0; y < h; y++) {
+    const src = ((y0 + y) * frame.width + x0) * c;
+    out.set(frame.data.subarray(src, src + w * c), y * w * c);
+  }
+  return { width: w, height: h, channels: c, data: out };
+}
+
 /** Converts and resizes a frame to the given format (no-op when it matches). */
 export function adaptFrame(frame: Frame, format: FrameFormat): Frame {
   let f = frame;

@@ -10,6 +10,7 @@
 import { FfmpegError } from "./errors.ts";
 import type { FrameFormat } from "./frame.ts";
 import { frameBytes } from "./frame.ts";
+import type { SeekPlan } from "./probe.ts";
 import {
   binary,
   drain,
@@ -41,8 +42,8 @@ export interface DecodeOptions {
   readonly crop?: Rect;
   /** Only these frame indices (ascending, decode order of presentation) are emitted. */
   readonly select?: readonly number[];
-  /** Seek here (seconds) before decoding; frames before it are not decoded. */
-  readonly startSeconds?: number;
+  /** Start at a frame (see `seekPlan`): seek near it, keep frames from it on. */
+  readonly start?: SeekPlan;
   /** Stop after this many emitted frames. */
   readonly maxFrames?: number;
   /**
@@ -69,6 +70,9 @@ export interface FrameBatch {
 /** The ffmpeg filter chain that crops, scales (area) and converts. */
 export function analysisFilter(options: DecodeOptions): string {
   const parts: string[] = [];
+  if (options.start) {
+    parts.push(`select='gte(t\\,${options.start.frameTime.toFixed(6)})'`);
+  }
   if (options.select && options.select.length > 0) {
     // Selecting first avoids scaling frames that are thrown away.
     parts.push(
@@ -89,13 +93,20 @@ export function analysisFilter(options: DecodeOptions): string {
 /** The full ffmpeg argv of a decode. */
 export function decodeArgs(options: DecodeOptions): string[] {
   const args = ["-hide_banner", "-nostdin", "-v", "error"];
-  if (options.startSeconds && options.startSeconds > 0) {
-    args.push("-ss", options.startSeconds.toFixed(6));
+  if (options.start) {
+    // Timestamps stay in the file's clock (-copyts) so the select above
+    // finds the frame wherever the keyframe seek landed.
+    args.push("-copyts");
+    if (options.start.keyTime > 0) {
+      args.push("-noaccurate_seek", "-ss", options.start.keyTime.toFixed(6));
+    }
   }
   // -an -sn -dn: decoding an unused audio track costs ~20% here.
   args.push("-an", "-sn", "-dn", "-i", mediaPath(options.path));
   if (options.pixelFormat !== "yuv420p") {
     args.push("-vf", analysisFilter(options));
+  } else if (options.start) {
+    args.push("-vf", `select='gte(t\\,${options.start.frameTime.toFixed(6)})'`);
   }
   args.push("-fps_mode", "passthrough");
   if (options.maxFrames !== undefined) {
@@ -193,99 +204,4 @@ export async function decodeAll(options: DecodeOptions): Promise<Uint8Array[]> {
     }
   }
   return frames;
-}
-
-/** Frames spread over a video, with the presentation time of each. */
-export interface SpreadFrames {
-  /** The frames, in order. */
-  readonly frames: Uint8Array[];
-  /** Presentation time of each (the file's own clock, seconds). */
-  readonly times: number[];
-}
-
-/**
- * About `count` frames spread evenly over a video, cheaply: the decoder
- * skips non-reference frames (any moment will do for a spread, and skipping
- * them roughly halves the decode), ffmpeg keeps one frame per `duration /
- * count` seconds, and `showinfo` reports when each was shown.
- */
-export async function decodeSpread(
-  options: {
-    readonly path: string;
-    readonly format: FrameFormat;
-    readonly count: number;
-    readonly duration: number;
-    readonly signal?: AbortSignal;
-  },
-): Promise<SpreadFrames> {
-  const f = options.format;
-  const gap = Math.max(1e-3, options.duration / Math.max(1, options.count));
-  const args = [
-    "-hide_banner",
-    "-nostdin",
-    "-nostats",
-    "-v",
-    "info",
-    "-skip_frame",
-    "noref",
-    "-an",
-    "-sn",
-    "-dn",
-    "-i",
-    mediaPath(options.path),
-    "-vf",
-    `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,${gap.toFixed(6)})',` +
-    `showinfo,scale=${f.width}:${f.height}:flags=area,` +
-    `format=${f.channels === 1 ? "gray" : "rgb24"}`,
-    "-fps_mode",
-    "passthrough",
-    "-f",
-    "rawvideo",
-    "-pix_fmt",
-    f.channels === 1 ? "gray" : "rgb24",
-    "pipe:1",
-  ];
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(binary("ffmpeg"), {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: options.signal,
-    }).spawn();
-  } catch (err) {
-    throw spawnError("ffmpeg", err);
-  }
-  const times: number[] = [];
-  const tail = new TailBuffer();
-  const stderr = (async () => {
-    let rest = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      tail.push(chunk);
-      const text = rest + decoder.decode(chunk, { stream: true });
-      const lines = text.split("\n");
-      rest = lines.pop() ?? "";
-      for (const line of lines) {
-        const m = line.match(/showinfo.*pts_time:\s*(-?[0-9.]+)/);
-        if (m) times.push(Number(m[1]));
-      }
-    }
-  })();
-  const size = frameBytes(f);
-  const frames: Uint8Array[] = [];
-  const data = new Uint8Array(await new Response(child.stdout).arrayBuffer());
-  for (let o = 0; o + size <= data.length; o += size) {
-    frames.push(data.slice(o, o + size));
-  }
-  const status = await child.status;
-  await stderr;
-  if (!status.success && !options.signal?.aborted) {
-    throw new FfmpegError(
-      `ffmpeg could not decode ${options.path}: ${lastLines(tail.text())}`,
-    );
-  }
-  const n = Math.min(frames.length, times.length);
-  return { frames: frames.slice(0, n), times: times.slice(0, n) };
 }

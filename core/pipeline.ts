@@ -6,11 +6,17 @@
  */
 
 import { compose } from "./compose.ts";
-import { NoMatchError } from "./errors.ts";
-import { coveringFormat } from "./frame.ts";
+import { InputError, NoMatchError } from "./errors.ts";
+import { coveringFormat, frameBytes } from "./frame.ts";
 import type { Rect } from "./frame_reader.ts";
 import { mixCostModel, parseFingerprintSpec } from "./fingerprint_mix.ts";
-import { fingerprintVideo, type VideoFeatures } from "./fingerprint_video.ts";
+import {
+  fingerprintBatches,
+  fingerprintSink,
+  fingerprintVideo,
+  type VideoFeatures,
+} from "./fingerprint_video.ts";
+import { scanCoarse } from "./coarse_scan.ts";
 import type { FingerprinterSpec, InitTask } from "./fingerprint_worker.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import {
@@ -19,12 +25,24 @@ import {
   removeQuietly,
   temporaryPath,
 } from "./output_path.ts";
-import { coarsePlacement, exactPlacement, refineFrames } from "./placement.ts";
+import {
+  coarsePlacement,
+  coarseSizes,
+  exactPlacement,
+  refineFrames,
+} from "./placement.ts";
 import { type MediaInfo, probe } from "./probe.ts";
 import { checkFfmpeg } from "./process.ts";
 import { type Registry, registry as defaultRegistry } from "./registry.ts";
 import type { Alignment, Placement, Timeline } from "./types.ts";
 import { defaultPoolSize, WorkerPool } from "./worker_pool.ts";
+
+/**
+ * Most bytes of coarse bg frames kept in memory for re-fingerprinting
+ * (≈ 10 minutes of 480×270 gray at 30 fps would not fit; 8 s of 1080p60
+ * takes 66 MB). Beyond it the bg is decoded a second time instead.
+ */
+const KEEP_BYTES = 160 * 1024 * 1024;
 
 /** Default fingerprint combination: see README "Temporal alignment". */
 export const DEFAULT_FINGERPRINT = "thumb";
@@ -160,38 +178,14 @@ export async function composite(
   }
   lap("probe");
 
-  // Spatial: fixed by the user, or found.
-  const fixed = options.zeroShift ||
-    options.xShift !== undefined || options.yShift !== undefined;
-  let placement: Placement;
-  let offsetHint: number | undefined;
-  let uncertainty = 0;
-  if (fixed) {
-    placement = {
-      x: options.zeroShift ? 0 : options.xShift ?? 0,
-      y: options.zeroShift ? 0 : options.yShift ?? 0,
-      scale: 1,
-      confidence: 1,
-    };
-  } else {
-    const coarse = await coarsePlacement(fg, bg, locator, {
-      unscaled: options.unscaled ?? true,
-      precision,
-      signal: options.signal,
-    });
-    placement = coarse.placement;
-    offsetHint = coarse.offsetHint;
-    uncertainty = coarse.uncertainty;
-    log.debug(
-      `coarse placement x=${placement.x} y=${placement.y} (±${uncertainty} px) ncc=${
-        placement.confidence.toFixed(3)
-      } offset hint ${offsetHint?.toFixed(3)} s`,
-    );
-  }
-  lap("locate");
-
-  // Temporal: fingerprint both videos (the bg only where the fg sits).
-  const format = coveringFormat(fingerprinters.map((f) => f.input));
+  // One coarse decode of each video: fg fingerprints stream to the workers,
+  // samples are kept for the spatial search, and the bg frames are kept when
+  // they fit the memory budget (else the bg is decoded once more, cropped).
+  const { bw, bh, fw, fh, s: coarseScale } = coarseSizes(fg, bg);
+  const channels = coveringFormat(fingerprinters.map((f) => f.input)).channels;
+  const fgFormat = { width: fw, height: fh, channels };
+  const bgFormat = { width: bw, height: bh, channels };
+  const keepBg = frameBytes(bgFormat) * bg.frames <= KEEP_BYTES;
   const specs: FingerprinterSpec[] = mix.map((m) => ({
     name: m.name,
     moduleUrl: reg.moduleUrl("fingerprinter", m.name),
@@ -202,65 +196,169 @@ export async function composite(
     options.workers ?? defaultPoolSize(),
     init,
   );
-  const features = (
-    info: MediaInfo,
-    crop: Rect | undefined,
-    label: string,
-  ) =>
-    fingerprintVideo({
-      path: info.path,
-      crop,
-      format,
-      fingerprinters,
-      pool,
-      expectedFrames: info.frames,
-      label,
-      progress: log.progress,
-      signal: options.signal,
-    });
-
-  /** Fingerprints (reusing the fg's when its region is unchanged), aligns, maps. */
-  let fgCache: { key: string; value: VideoFeatures } | undefined;
-  const analyse = async (at: Placement, hint: number | undefined) => {
-    const region = analysisRegions(fg, bg, at);
-    const fgKey = JSON.stringify(region.fg ?? null);
-    const [fgFeatures, bgFeatures] = await Promise.all([
-      fgCache?.key === fgKey
-        ? fgCache.value
-        : features(fg, region.fg, "fingerprint fg"),
-      features(bg, region.bg, "fingerprint bg"),
-    ]);
-    fgCache = { key: fgKey, value: fgFeatures };
-    lap("fingerprint");
-    const fgLine = fitTimeline(fg, fgFeatures.count);
-    const bgLine = fitTimeline(bg, bgFeatures.count);
-    const costs = mixCostModel(fingerprinters.map((f, k) => ({
-      fingerprinter: f,
-      weight: mix[k].weight,
-      fg: fgFeatures.tables[k],
-      bg: bgFeatures.tables[k],
-    })));
-    const alignment: Alignment = await aligner.align({
-      fg: fgLine,
-      bg: bgLine,
-      costs,
-      offsetHint: hint,
-      window: options.window,
-      progress: log.progress,
-    });
-    lap("align");
-    const frameMap = mapper.map({ alignment, fg: fgLine, bg: bgLine, costs });
-    lap("map");
-    return { alignment, frameMap, costs, fgLine, bgLine };
-  };
+  const fixed = options.zeroShift ||
+    options.xShift !== undefined || options.yShift !== undefined;
+  if (!fixed && (options.unscaled ?? true)) {
+    if (fg.width > bg.width || fg.height > bg.height) {
+      throw new InputError(
+        `the fg (${fg.width}×${fg.height}) is larger than the bg (${bg.width}×${bg.height}), so it cannot sit inside it at 100%`,
+        {
+          hint:
+            "give the placement with --x-shift/--y-shift, or swap --fg and --bg",
+        },
+      );
+    }
+  }
 
   let result;
+  let placement: Placement;
   try {
+    const fgSink = fingerprintSink({
+      format: fgFormat,
+      fingerprinters,
+      pool,
+      expectedFrames: fg.frames,
+      label: "analyse fg",
+      progress: log.progress,
+      transfer: true,
+    });
+    const [fgScan, bgScan] = await Promise.all([
+      scanCoarse({
+        info: fg,
+        format: fgFormat,
+        samples: 9,
+        keep: false,
+        onBatch: (b) => fgSink.push(b),
+        label: "analyse fg",
+        progress: log.progress,
+        signal: options.signal,
+      }),
+      scanCoarse({
+        info: bg,
+        format: bgFormat,
+        samples: 40,
+        keep: keepBg,
+        label: "analyse bg",
+        progress: log.progress,
+        signal: options.signal,
+      }),
+    ]);
+    const fgWhole = await fgSink.finish();
+    lap("decode");
+
+    // Spatial: fixed by the user, or found.
+    let offsetHint: number | undefined;
+    if (fixed) {
+      placement = {
+        x: options.zeroShift ? 0 : options.xShift ?? 0,
+        y: options.zeroShift ? 0 : options.yShift ?? 0,
+        scale: 1,
+        confidence: 1,
+      };
+    } else {
+      const coarse = await coarsePlacement(
+        fg,
+        bg,
+        locator,
+        { images: fgScan.samples, indices: fgScan.sampleIndices },
+        { images: bgScan.samples, indices: bgScan.sampleIndices },
+        { unscaled: options.unscaled ?? true, precision },
+      );
+      placement = coarse.placement;
+      offsetHint = coarse.offsetHint;
+      log.debug(
+        `coarse placement x=${placement.x} y=${placement.y} (±${coarse.uncertainty} px) ncc=${
+          placement.confidence.toFixed(3)
+        } offset hint ${offsetHint?.toFixed(3)} s`,
+      );
+    }
+    lap("locate");
+
+    /** The fg's features: from the scan, unless the fg overhangs the bg. */
+    const fgFeatures = (at: Placement): Promise<VideoFeatures> => {
+      const region = analysisRegions(fg, bg, at).fg;
+      if (!region) return Promise.resolve(fgWhole);
+      return fingerprintVideo({
+        path: fg.path,
+        crop: region,
+        format: coveringFormat(fingerprinters.map((f) => f.input)),
+        fingerprinters,
+        pool,
+        expectedFrames: fg.frames,
+        label: "analyse fg",
+        progress: log.progress,
+        signal: options.signal,
+      });
+    };
+    /** The bg's features under a placement: from kept frames, or decoded. */
+    const bgFeatures = (at: Placement): Promise<VideoFeatures> => {
+      const region = analysisRegions(fg, bg, at).bg;
+      if (bgScan.batches) {
+        return fingerprintBatches(bgScan.batches, {
+          format: bgFormat,
+          crop: {
+            x: region.x * bw / bg.width,
+            y: region.y * bh / bg.height,
+            width: region.width * bw / bg.width,
+            height: region.height * bh / bg.height,
+          },
+          fingerprinters,
+          pool,
+          expectedFrames: bgScan.count,
+          label: "fingerprint bg",
+          progress: log.progress,
+          transfer: false,
+        });
+      }
+      return fingerprintVideo({
+        path: bg.path,
+        crop: region,
+        format: coveringFormat(fingerprinters.map((f) => f.input)),
+        fingerprinters,
+        pool,
+        expectedFrames: bg.frames,
+        label: "fingerprint bg",
+        progress: log.progress,
+        signal: options.signal,
+      });
+    };
+
+    /** Fingerprints the bg under a placement, aligns, maps. */
+    const analyse = async (at: Placement, hint: number | undefined) => {
+      const [fgF, bgF] = await Promise.all([fgFeatures(at), bgFeatures(at)]);
+      lap("fingerprint");
+      const fgLine = fitTimeline(fg, fgF.count);
+      const bgLine = fitTimeline(bg, bgF.count);
+      const costs = mixCostModel(fingerprinters.map((f, k) => ({
+        fingerprinter: f,
+        weight: mix[k].weight,
+        fg: fgF.tables[k],
+        bg: bgF.tables[k],
+      })));
+      const alignment: Alignment = await aligner.align({
+        fg: fgLine,
+        bg: bgLine,
+        costs,
+        offsetHint: hint,
+        window: options.window,
+        progress: log.progress,
+      });
+      lap("align");
+      const frameMap = mapper.map({
+        alignment,
+        fg: fgLine,
+        bg: bgLine,
+        costs,
+      });
+      lap("map");
+      return { alignment, frameMap, costs, fgLine, bgLine };
+    };
+
     result = await analyse(placement, offsetHint);
     if (!fixed && meanOf(similarities(result)) >= NO_MATCH_THRESHOLD) {
-      // Pin the placement on same-moment pairs; if that moves it (or the
-      // moment), the first analysis looked through a misplaced window:
-      // analyse once more through the right one.
+      // Pin the placement on same-moment pairs; if that moves the moment (or
+      // the window by more than the coarse scale can see), the first
+      // analysis looked through a misplaced window: analyse once more.
       const { alignment, frameMap, fgLine, bgLine } = result;
       const misfit = new Float64Array(frameMap.length);
       for (let i = 0; i < frameMap.length; i++) {
@@ -268,10 +366,7 @@ export async function composite(
           bgLine.times[frameMap[i]] - fgLine.times[i] - alignment.offsetSeconds,
         );
       }
-      const span = Math.max(
-        2,
-        Math.min(12, Math.ceil(bg.frames / 80) + 2),
-      );
+      const span = Math.max(2, Math.min(12, Math.ceil(bg.frames / 80) + 2));
       const picks = refineFrames({
         margin: alignment.margin,
         misfit,
@@ -281,13 +376,18 @@ export async function composite(
         bgPeriod: 1 / bg.fps,
         span,
       });
+      log.debug(`exact search on fg frames ${picks.join(", ")} (±${span} bg frames)`);
       const exact = await exactPlacement(
         fg,
         bg,
         locator,
         picks.map((i) => ({ fg: i, bg: frameMap[i] })),
         span,
-        { unscaled: options.unscaled ?? true, precision, signal: options.signal },
+        {
+          unscaled: options.unscaled ?? true,
+          precision,
+          signal: options.signal,
+        },
       );
       lap("refine");
       log.debug(
@@ -295,14 +395,12 @@ export async function composite(
           exact.placement.confidence.toFixed(4)
         }, moment shift ${exact.shift} bg frames`,
       );
-      // A window a pixel or two off changes 32×32 fingerprints by nothing
-      // that matters; a different moment, or a bigger move, does.
       const moved = Math.max(
         Math.abs(exact.placement.x - placement.x),
         Math.abs(exact.placement.y - placement.y),
       );
       placement = exact.placement;
-      if (exact.shift !== 0 || moved > 2) {
+      if (exact.shift !== 0 || moved > 2 / coarseScale) {
         log.debug("re-analysing through the exact placement");
         result = await analyse(
           placement,

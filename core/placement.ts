@@ -14,9 +14,8 @@
 
 import { InputError, NoMatchError } from "./errors.ts";
 import type { GrayImage } from "./frame.ts";
-import { decodeAll, decodeSpread, type Rect } from "./frame_reader.ts";
-import { nearestIndex } from "./timeline.ts";
-import { type MediaInfo, seekPosition } from "./probe.ts";
+import { decodeAll, type Rect } from "./frame_reader.ts";
+import { type MediaInfo, seekPlan } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
 import type { Locator, Placement, RefinePair } from "./types.ts";
 
@@ -39,30 +38,14 @@ function median(values: number[]): number {
   return s.length === 0 ? NaN : s[s.length >> 1];
 }
 
-async function sampleFrames(
-  info: MediaInfo,
-  count: number,
-  width: number,
-  height: number,
-  signal?: AbortSignal,
-): Promise<{ images: GrayImage[]; indices: number[] }> {
-  const spread = await decodeSpread({
-    path: info.path,
-    format: { width, height, channels: 1 },
-    count,
-    duration: info.duration,
-    signal,
-  });
-  return {
-    images: spread.frames.map((data) => ({ width, height, data })),
-    indices: spread.times.map((t) =>
-      nearestIndex(info.times, info.frames, t - info.startTime)
-    ),
-  };
-}
-
 /** The coarse scale and the frame sizes at it. */
-function coarseSizes(fg: MediaInfo, bg: MediaInfo) {
+export function coarseSizes(fg: MediaInfo, bg: MediaInfo): {
+  s: number;
+  bw: number;
+  bh: number;
+  fw: number;
+  fh: number;
+} {
   const s = Math.min(1, COARSE_WIDTH / bg.width, COARSE_HEIGHT / bg.height);
   const bw = Math.max(1, Math.round(bg.width * s));
   const bh = Math.max(1, Math.round(bg.height * s));
@@ -76,7 +59,9 @@ export async function coarsePlacement(
   fg: MediaInfo,
   bg: MediaInfo,
   locator: Locator,
-  options: { unscaled: boolean; precision: number; signal?: AbortSignal },
+  fgSamples: { images: readonly GrayImage[]; indices: readonly number[] },
+  bgSamples: { images: readonly GrayImage[]; indices: readonly number[] },
+  options: { unscaled: boolean; precision: number },
 ): Promise<CoarsePlacement> {
   if (options.unscaled && (fg.width > bg.width || fg.height > bg.height)) {
     throw new InputError(
@@ -87,11 +72,7 @@ export async function coarsePlacement(
       },
     );
   }
-  const { s, bw, bh, fw, fh } = coarseSizes(fg, bg);
-  const [fgSamples, bgSamples] = await Promise.all([
-    sampleFrames(fg, 9, fw, fh, options.signal),
-    sampleFrames(bg, 40, bw, bh, options.signal),
-  ]);
+  const { s, bw, bh } = coarseSizes(fg, bg);
   const fgFrames = fgSamples.images, bgFrames = bgSamples.images;
   const fgIdx = fgSamples.indices, bgIdx = bgSamples.indices;
   let result;
@@ -313,7 +294,7 @@ async function grab(
     path: info.path,
     format: { width, height, channels: 1 },
     crop,
-    startSeconds: seekPosition(info, index),
+    start: seekPlan(info, index),
     maxFrames: count,
     signal,
   });

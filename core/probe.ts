@@ -48,13 +48,31 @@ export interface MediaInfo {
   };
 }
 
+/** How to start decoding at a frame cheaply and exactly. */
+export interface SeekPlan {
+  /** Input `-ss` position: just past the last keyframe at or before the frame. */
+  readonly keyTime: number;
+  /** The frame's presentation time in the file's clock, less half a frame. */
+  readonly frameTime: number;
+}
+
 /**
- * The `-ss` input position that makes ffmpeg's first decoded frame be frame
- * `index` (half a frame early, so rounding never skips it).
+ * Where to seek for frame `index`. ffmpeg's accurate seek to a time just
+ * before a keyframe jumps back to the previous keyframe (a whole GOP of
+ * extra decoding); seeking just past the keyframe before the frame and
+ * selecting by timestamp lands on the right frame for the least work.
  */
-export function seekPosition(info: MediaInfo, index: number): number {
-  if (index <= 0) return 0;
-  return Math.max(0, info.seekBase + info.times[index] - 0.5 / info.fps);
+export function seekPlan(info: MediaInfo, index: number): SeekPlan {
+  const i = Math.max(0, Math.min(info.frames - 1, index));
+  let key = 0;
+  for (const k of info.keyframes) {
+    if (k <= i) key = k;
+    else break;
+  }
+  return {
+    keyTime: key > 0 ? info.seekBase + info.times[key] + 0.0005 : 0,
+    frameTime: info.startTime + info.times[i] - 0.5 / info.fps,
+  };
 }
 
 /** The timeline the aligner uses for a probed input. */
