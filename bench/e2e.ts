@@ -127,7 +127,9 @@ async function timed(
   const poll = (async () => {
     while (polling) {
       try {
-        const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+        // /proc files report size 0, so read them through a stream.
+        const file = await Deno.open(`/proc/${child.pid}/status`);
+        const status = await new Response(file.readable).text();
         const m = status.match(/VmHWM:\s+(\d+) kB/);
         if (m) peakKb = Math.max(peakKb, Number(m[1]));
       } catch { /* exited */ }

@@ -9,7 +9,12 @@
  * @module
  */
 
-import { type FrameFormat, frameBytes, type GrayImage, toGray } from "./frame.ts";
+import {
+  frameBytes,
+  type FrameFormat,
+  type GrayImage,
+  toGray,
+} from "./frame.ts";
 import { decodeFrames, type FrameBatch } from "./frame_reader.ts";
 import type { MediaInfo } from "./probe.ts";
 import type { ProgressCallback } from "./types.ts";
@@ -24,6 +29,10 @@ export interface CoarseScan {
   readonly samples: readonly GrayImage[];
   /** Frame index of each sample. */
   readonly sampleIndices: readonly number[];
+  /** Gray frames kept every `keepEvery` frames (index → image). */
+  readonly every: ReadonlyMap<number, GrayImage>;
+  /** Frame `index` as a gray image when it was kept (all, or every k-th). */
+  frame(index: number): GrayImage | undefined;
 }
 
 /** Options of {@link scanCoarse}. */
@@ -36,6 +45,8 @@ export interface ScanOptions {
   readonly samples: number;
   /** Keep every frame (the caller checked the memory budget). */
   readonly keep: boolean;
+  /** Also keep every k-th frame as gray (0 = none). */
+  readonly keepEvery?: number;
   /** Receives every batch after samples were copied out (may transfer it when `keep` is false). */
   readonly onBatch?: (batch: FrameBatch) => Promise<void>;
   /** Progress label. */
@@ -64,6 +75,8 @@ export async function scanCoarse(options: ScanOptions): Promise<CoarseScan> {
   const samples: GrayImage[] = [];
   const sampleIndices: number[] = [];
   const batches: FrameBatch[] = [];
+  const every = new Map<number, GrayImage>();
+  const k = options.keepEvery ?? 0;
   let count = 0;
   for await (
     const batch of decodeFrames({
@@ -87,15 +100,37 @@ export async function scanCoarse(options: ScanOptions): Promise<CoarseScan> {
       });
       sampleIndices.push(idx);
     }
+    if (k > 0) {
+      for (
+        let q = Math.ceil(batch.start / k) * k;
+        q < batch.start + batch.count;
+        q += k
+      ) {
+        const o = (q - batch.start) * size;
+        const g = toGray({ ...format, data: batch.data.slice(o, o + size) });
+        every.set(q, { width: g.width, height: g.height, data: g.data });
+      }
+    }
     if (options.keep) batches.push(batch);
     count = batch.start + batch.count;
     options.progress?.(options.label, count, options.info.frames);
     await options.onBatch?.(batch);
   }
+  const perBatch = batches[0]?.count ?? 1;
   return {
     count,
     batches: options.keep ? batches : undefined,
     samples,
     sampleIndices,
+    every,
+    frame(index) {
+      const kept = every.get(index);
+      if (kept || !options.keep) return kept;
+      const b = batches[Math.floor(index / perBatch)];
+      if (!b || index < b.start || index >= b.start + b.count) return undefined;
+      const o = (index - b.start) * size;
+      const g = toGray({ ...format, data: b.data.subarray(o, o + size) });
+      return { width: g.width, height: g.height, data: g.data };
+    },
   };
 }

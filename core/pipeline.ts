@@ -156,11 +156,15 @@ export async function composite(
     throw new RangeError(`--align-precision must be 0..4, got ${precision}`);
   }
 
-  await checkFfmpeg();
-  const [fg, bg] = await Promise.all([
+  // The ffmpeg check runs alongside the probes; its clear message wins.
+  const check = checkFfmpeg();
+  const probes = Promise.all([
     probe(options.fg, "fg"),
     probe(options.bg, "bg"),
   ]);
+  probes.catch(() => {});
+  await check;
+  const [fg, bg] = await probes;
   const output = options.dryRun
     ? undefined
     : options.output ?? defaultOutputPath(options.bg, options.fg);
@@ -228,6 +232,8 @@ export async function composite(
         format: fgFormat,
         samples: 9,
         keep: false,
+        // Candidates for the exact search, kept at the coarse scale.
+        keepEvery: Math.max(1, Math.floor(fg.frames / 96)),
         onBatch: (b) => fgSink.push(b),
         label: "analyse fg",
         progress: log.progress,
@@ -375,8 +381,11 @@ export async function composite(
         bgKeyframes: bg.keyframes,
         bgPeriod: 1 / bg.fps,
         span,
+        allowed: (i) => fgScan.every.has(i),
       });
-      log.debug(`exact search on fg frames ${picks.join(", ")} (±${span} bg frames)`);
+      log.debug(
+        `exact search on fg frames ${picks.join(", ")} (±${span} bg frames)`,
+      );
       const exact = await exactPlacement(
         fg,
         bg,
@@ -387,6 +396,8 @@ export async function composite(
           unscaled: options.unscaled ?? true,
           precision,
           signal: options.signal,
+          coarse: { fg: (i) => fgScan.frame(i), bg: (j) => bgScan.frame(j) },
+          current: placement,
         },
       );
       lap("refine");

@@ -17,6 +17,7 @@ import type { GrayImage } from "./frame.ts";
 import { decodeAll, type Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekPlan } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
+import { downscale2 } from "./ncc.ts";
 import type { Locator, Placement, RefinePair } from "./types.ts";
 
 /** Longest side of the bg in the coarse search (the fg is scaled alike). */
@@ -135,6 +136,8 @@ export interface PickInput {
   readonly bgPeriod: number;
   /** bg frames decoded before each match (the time scan's reach). */
   readonly span: number;
+  /** Only these fg frames may be picked (those kept at the coarse scale). */
+  readonly allowed?: (fgIndex: number) => boolean;
 }
 
 /** Frames decoded from the keyframe before `index` up to it (seek cost). */
@@ -151,11 +154,11 @@ function seekCost(keyframes: Int32Array, index: number): number {
 }
 
 /**
- * Picks up to `k` fg frames spread over the video for the exact search. In
- * each part: among frames that matched clearly and whose moment falls on a
- * bg frame (not between two), the one whose fg and bg frames are cheapest
- * to seek to (nearest after a keyframe): each seek decodes from the
- * keyframe before it, which in long-GOP files costs seconds.
+ * Picks up to `k` fg frames, at least n/2k apart, for the exact search:
+ * among frames that matched clearly and whose moment falls on a bg frame
+ * (not between two), those whose fg and bg frames are cheapest to seek to
+ * (nearest after a keyframe): each seek decodes from the keyframe before
+ * it, which in long-GOP files costs seconds.
  */
 export function refineFrames(input: PickInput, k = 3): number[] {
   const { margin, misfit, frameMap } = input;
@@ -165,28 +168,33 @@ export function refineFrames(input: PickInput, k = 3): number[] {
   );
   const clear = positive.length ? positive[positive.length >> 1] / 2 : 0;
   const cost = (i: number) =>
-    seekCost(input.fgKeyframes, i) +
-    seekCost(input.bgKeyframes, Math.max(0, frameMap[i] - input.span));
+    seekCost(input.fgKeyframes, i) + seekCost(input.bgKeyframes, frameMap[i]);
+  const gap = Math.max(1, Math.floor(n / (2 * k)));
   const picks: number[] = [];
-  for (let part = 0; part < k; part++) {
-    const lo = Math.floor(n * (0.1 + 0.8 * part / k));
-    const hi = Math.min(
-      n,
-      Math.max(lo + 1, Math.floor(n * (0.1 + 0.8 * (part + 1) / k))),
-    );
-    let best = -1;
-    for (const strict of [true, false]) {
-      for (let i = lo; i < hi; i++) {
-        if (margin[i] < clear) continue;
-        if (strict && misfit[i] > 0.2 * input.bgPeriod) continue;
-        if (best < 0 || cost(i) < cost(best)) best = i;
-      }
-      if (best >= 0) break;
+  for (const strict of [2, 1, 0]) {
+    const candidates: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (input.allowed && !input.allowed(i)) continue;
+      if (strict >= 1 && margin[i] < clear) continue;
+      if (strict >= 2 && misfit[i] > 0.2 * input.bgPeriod) continue;
+      candidates.push(i);
     }
-    if (best < 0) best = Math.min(n - 1, (lo + hi) >> 1);
-    if (!picks.includes(best)) picks.push(best);
+    candidates.sort((a, b) => cost(a) - cost(b) || a - b);
+    for (const i of candidates) {
+      if (picks.length >= k) break;
+      if (picks.every((p) => Math.abs(p - i) >= gap)) picks.push(i);
+    }
+    if (picks.length >= k) break;
   }
-  return picks;
+  return picks.sort((a, b) => a - b);
+}
+
+/** Coarse-scale gray frames already in memory, by frame index. */
+export interface CoarseFrames {
+  /** An fg frame at the coarse scale, if kept. */
+  fg(index: number): GrayImage | undefined;
+  /** A bg frame at the coarse scale, if kept. */
+  bg(index: number): GrayImage | undefined;
 }
 
 /** The exact placement and the correction to the time offset it implies. */
@@ -212,22 +220,43 @@ export async function exactPlacement(
   locator: Locator,
   picks: readonly { fg: number; bg: number }[],
   span: number,
-  options: { unscaled: boolean; precision: number; signal?: AbortSignal },
+  options: {
+    unscaled: boolean;
+    precision: number;
+    signal?: AbortSignal;
+    /** Coarse-scale frames already in memory (saves decoding them again). */
+    coarse?: CoarseFrames;
+    /** The placement the alignment was made with. */
+    current: Placement;
+  },
 ): Promise<ExactPlacement> {
   const { s, bw, bh, fw, fh } = coarseSizes(fg, bg);
   const signal = options.signal;
-  if (picks.length === 0) throw new RangeError("no frames to pin the placement on");
+  if (picks.length === 0) {
+    throw new RangeError("no frames to pin the placement on");
+  }
   // Reduced pairs: each pick's fg frame and the bg frames around its match.
+  const coarse = options.coarse;
   const loaded = await Promise.all(picks.map(async (p) => {
     const first = Math.max(0, p.bg - span);
     const last = Math.min(bg.frames - 1, p.bg + span);
+    const kept: GrayImage[] = [];
+    for (let j = first; j <= last && coarse; j++) {
+      const img = coarse.bg(j);
+      if (!img) break;
+      kept.push(img);
+    }
     const [fgFull, bgSmall] = await Promise.all([
       grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal),
-      grab(bg, first, last - first + 1, undefined, bw, bh, signal),
+      kept.length === last - first + 1
+        ? kept
+        : grab(bg, first, last - first + 1, undefined, bw, bh, signal),
     ]);
     return { pick: p, fgFull: fgFull[0], bgSmall, first };
   }));
   const fgSmall = loaded.map((l) => {
+    const kept = coarse?.fg(l.pick.fg);
+    if (kept && kept.width === fw && kept.height === fh) return kept;
     const f = resizeArea({ ...l.fgFull, channels: 1 }, fw, fh);
     return { width: fw, height: fh, data: f.data };
   });
@@ -262,23 +291,58 @@ export async function exactPlacement(
     x: clampInt(Math.round(vote.x * bg.width / bw), 0, bg.width - fg.width),
     y: clampInt(Math.round(vote.y * bg.height / bh), 0, bg.height - fg.height),
   };
-  // Full resolution at the chosen moment, around the coarse answer.
   const radius = Math.ceil(1 / s) + 1;
-  const x0 = Math.max(0, guess.x - radius), y0 = Math.max(0, guess.y - radius);
-  const win: Rect = {
-    x: x0,
-    y: y0,
-    width: Math.min(bg.width, guess.x + fg.width + radius) - x0,
-    height: Math.min(bg.height, guess.y + fg.height + radius) - y0,
+  /** Full-resolution pinning at moment shift Δ around a guess. */
+  const pinAt = async (
+    delta: number,
+    around: Placement,
+  ): Promise<Placement> => {
+    // Even window origin, so a halved window keeps whole coordinates.
+    const x0 = Math.max(0, around.x - radius - 2) & ~1;
+    const y0 = Math.max(0, around.y - radius - 2) & ~1;
+    const win: Rect = {
+      x: x0,
+      y: y0,
+      width: Math.min(bg.width, around.x + fg.width + radius + 2) - x0,
+      height: Math.min(bg.height, around.y + fg.height + radius + 2) - y0,
+    };
+    const pairs: RefinePair[] = await Promise.all(loaded.map(async (l) => {
+      const j = Math.max(0, Math.min(bg.frames - 1, l.pick.bg + delta));
+      const [window] = await grab(bg, j, 1, win, win.width, win.height, signal);
+      return { fg: l.fgFull, bg: window, originX: win.x, originY: win.y };
+    }));
+    // Halved first when the frames are big: the full-resolution pass then
+    // only checks ±2 px around the halved answer.
+    let near = around, r = radius;
+    if (radius > 2 && fg.width * fg.height > 250_000) {
+      const half = await locator.refine(
+        pairs.map((p) => ({
+          fg: downscale2(p.fg),
+          bg: downscale2(p.bg),
+          originX: p.originX / 2,
+          originY: p.originY / 2,
+        })),
+        { ...around, x: Math.round(around.x / 2), y: Math.round(around.y / 2) },
+        Math.ceil(radius / 2) + 1,
+      );
+      near = { ...around, x: half.x * 2, y: half.y * 2 };
+      r = 2;
+    }
+    return await locator.refine(pairs, near, r);
   };
-  const pairs: RefinePair[] = await Promise.all(loaded.map(async (l) => {
-    const j = Math.max(0, Math.min(bg.frames - 1, l.pick.bg + shift));
-    const [window] = await grab(bg, j, 1, win, win.width, win.height, signal);
-    return { fg: l.fgFull, bg: window, originX: win.x, originY: win.y };
-  }));
-  const placement = await locator.refine(pairs, guess, radius);
-  return { placement, shift };
+  const moved = await pinAt(shift, guess);
+  if (shift === 0) return { placement: moved, shift };
+  // Another moment must beat the aligned one clearly: along a camera pan,
+  // neighbouring moments at shifted positions differ only by noise, and
+  // the aligner's moment (with its own placement) stands unless beaten.
+  const stay = await pinAt(0, options.current);
+  return moved.confidence > stay.confidence + SHIFT_GAIN
+    ? { placement: moved, shift }
+    : { placement: stay, shift: 0 };
 }
+
+/** NCC a shifted moment must gain over the aligned one to replace it. */
+const SHIFT_GAIN = 0.002;
 
 /** Decodes `count` frames from `index` on (a seek, then a short decode). */
 async function grab(

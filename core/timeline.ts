@@ -26,4 +26,3 @@ export function nearestIndex(
   }
   return t - times[a] <= times[b] - t ? a : b;
 }
-
