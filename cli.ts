@@ -15,7 +15,7 @@ import { VidkompyError } from "./core/errors.ts";
 import type { Logger } from "./core/log.ts";
 import { composite, DEFAULT_FINGERPRINT } from "./core/pipeline.ts";
 import { registry } from "./core/registry.ts";
-import { reportObject, summaryText } from "./core/report.ts";
+import { peakMemoryMb, reportObject, summaryText } from "./core/report.ts";
 import type { PluginKind } from "./core/types.ts";
 
 const VERSION = "0.1.0";
@@ -265,7 +265,10 @@ export async function buildProgram(
           logger,
           signal: controller.signal,
         });
-        const report = reportObject(result);
+        const report = {
+          ...reportObject(result),
+          peak_memory_mb: await peakMemoryMb() ?? null,
+        };
         if (opts.report) {
           await Deno.writeTextFile(opts.report, JSON.stringify(report) + "\n");
         }

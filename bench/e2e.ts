@@ -211,8 +211,14 @@ for (let r = 0; r < runs; r++) {
     ...(values["dry-run"] ? ["--dry-run"] : []),
   ], true);
   comps.push(comp.seconds);
-  peaks.push(comp.peakKb);
   const rep = JSON.parse(await Deno.readTextFile(report));
+  // The tool reports its own VmHWM at exit (main thread and workers, no
+  // ffmpeg children); the polled figure is a fallback.
+  peaks.push(
+    typeof rep.peak_memory_mb === "number"
+      ? rep.peak_memory_mb * 1024
+      : comp.peakKb,
+  );
   stages = rep.timings;
   // Truth: fg frame i shows the moment of bg frame i + LEAD·FPS.
   const map: number[] = rep.frame_map;
@@ -222,7 +228,7 @@ for (let r = 0; r < runs; r++) {
     `run ${r + 1}: floor ${floors[r].toFixed(2)} s, comp ${
       comp.seconds.toFixed(2)
     } s, peak ${
-      (comp.peakKb / 1024).toFixed(0)
+      (peaks[r] / 1024).toFixed(0)
     } MB, placement (${rep.placement.x}, ${rep.placement.y}), exact ${exact}/${map.length}`,
   );
 }

@@ -71,3 +71,19 @@ export function summaryText(r: CompositeResult): string {
   if (r.output) lines.push(`output     ${r.output}`);
   return lines.join("\n");
 }
+
+/**
+ * This process's peak resident memory in MB (VmHWM: the main thread and its
+ * workers, not ffmpeg children), or undefined where /proc is unavailable.
+ */
+export async function peakMemoryMb(): Promise<number | undefined> {
+  try {
+    // /proc files report size 0, so read them through a stream.
+    const file = await Deno.open("/proc/self/status");
+    const text = await new Response(file.readable).text();
+    const m = text.match(/VmHWM:\s+(\d+) kB/);
+    return m ? Math.round(Number(m[1]) / 102.4) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
