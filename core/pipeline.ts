@@ -372,7 +372,8 @@ export async function composite(
           bgLine.times[frameMap[i]] - fgLine.times[i] - alignment.offsetSeconds,
         );
       }
-      const span = Math.max(2, Math.min(12, Math.ceil(bg.frames / 80) + 2));
+      // The coarse pair can be a few tenths of a second off along a pan.
+      const span = Math.max(4, Math.min(24, Math.ceil(0.4 * bg.fps)));
       const picks = refineFrames({
         margin: alignment.margin,
         misfit,

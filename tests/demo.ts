@@ -1,7 +1,7 @@
 /**
  * `deno task demo`: makes a short pair with a known offset, crop and frame
- * rate (a 360×200 band of a 480×270 slow pan; bg at 30 fps starting 0.5 s
- * earlier, fg at 25 fps), composes it into out/, and prints how many fg
+ * rate (a 360×200 crop at (61, 37) of a 480×270 lavfi testsrc2; bg at 30 fps
+ * starting 0.5 s earlier, fg at 25 fps), composes it into out/, and prints how many fg
  * frames got the right bg frame and whether the fg landed on the right
  * pixel.
  */
@@ -12,7 +12,7 @@ import { makePair, type PairSpec, scoreMap } from "./fixtures.ts";
 
 const spec: PairSpec = {
   name: "demo",
-  content: "slowpan",
+  content: "testsrc2",
   bgWidth: 480,
   bgHeight: 270,
   crop: { x: 61, y: 37, width: 360, height: 200 },
