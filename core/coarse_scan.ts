@@ -82,7 +82,8 @@ export async function scanCoarse(options: ScanOptions): Promise<CoarseScan> {
     const batch of decodeFrames({
       path: options.info.path,
       format,
-      batch: 64,
+      sourcePixFmt: options.info.pixFmt,
+      batch: 16,
       signal: options.signal,
     })
   ) {

@@ -43,6 +43,8 @@ export interface FingerprintVideoOptions
   readonly path: string;
   /** Region to analyse, in source pixels (ffmpeg crops it). */
   readonly crop?: Rect;
+  /** The source's pixel format (lets ffmpeg take gray from the luma plane). */
+  readonly sourcePixFmt?: string;
   /** Abort. */
   readonly signal?: AbortSignal;
 }
@@ -67,6 +69,7 @@ export function fingerprintVideo(
       path: options.path,
       format: options.format,
       crop: options.crop,
+      sourcePixFmt: options.sourcePixFmt,
       batch: FINGERPRINT_BATCH,
       signal: options.signal,
     }),

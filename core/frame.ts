@@ -75,70 +75,78 @@ export function toGray(frame: Frame): Frame {
 /**
  * Area-average resampling (each output pixel is the mean of the input area it
  * covers, with fractional edge weights), like ffmpeg's `flags=area`. Works for
- * any ratio, but is meant for downscaling small frames.
+ * any ratio, but is meant for downscaling small frames. Separable: each input
+ * row is reduced horizontally once, then rows are blended vertically, so the
+ * cost is about two operations per input pixel.
  */
 export function resizeArea(frame: Frame, width: number, height: number): Frame {
   if (frame.width === width && frame.height === height) return frame;
   const c = frame.channels;
-  const sx = frame.width / width;
-  const sy = frame.height / height;
-  const xs = spans(frame.width, width, sx);
-  const ys = spans(frame.height, height, sy);
-  const acc = new Float64Array(width * c);
-  const out = new Uint8Array(width * height * c);
+  const xs = spans(frame.width, width);
+  const ys = spans(frame.height, height);
   const src = frame.data;
-  const rowStride = frame.width * c;
+  const inRow = frame.width * c;
+  const outRow = width * c;
+  const rowSum = new Float64Array(outRow);
+  const acc = new Float64Array(outRow);
+  const out = new Uint8Array(outRow * height);
+  const norm = (width / frame.width) * (height / frame.height);
   for (let oy = 0; oy < height; oy++) {
     acc.fill(0);
-    const ySpan = ys[oy];
-    for (let k = 0; k < ySpan.index.length; k++) {
-      const row = ySpan.index[k] * rowStride;
-      const wy = ySpan.weight[k];
+    for (let k = ys.start[oy]; k < ys.start[oy + 1]; k++) {
+      const row = ys.index[k] * inRow;
+      const wy = ys.weight[k];
+      // Horizontal reduction of one input row.
       for (let ox = 0; ox < width; ox++) {
-        const xSpan = xs[ox];
-        for (let m = 0; m < xSpan.index.length; m++) {
-          const w = wy * xSpan.weight[m];
-          const p = row + xSpan.index[m] * c;
-          for (let ch = 0; ch < c; ch++) acc[ox * c + ch] += w * src[p + ch];
+        for (let ch = 0; ch < c; ch++) {
+          let sum = 0;
+          for (let q = xs.start[ox]; q < xs.start[ox + 1]; q++) {
+            sum += xs.weight[q] * src[row + xs.index[q] * c + ch];
+          }
+          rowSum[ox * c + ch] = sum;
         }
       }
+      for (let q = 0; q < outRow; q++) acc[q] += wy * rowSum[q];
     }
-    const norm = 1 / (sx * sy);
-    for (let k = 0; k < width * c; k++) {
-      const v = acc[k] * norm;
-      out[oy * width * c + k] = v >= 255 ? 255 : v <= 0 ? 0 : Math.round(v);
+    const base = oy * outRow;
+    for (let q = 0; q < outRow; q++) {
+      const v = acc[q] * norm;
+      out[base + q] = v >= 255 ? 255 : v <= 0 ? 0 : Math.round(v);
     }
   }
   return { width, height, channels: c, data: out };
 }
 
-interface Span {
+/** Flat spans: output o covers input index[start[o]..start[o+1]) with weights. */
+interface Spans {
+  start: Int32Array;
   index: Int32Array;
   weight: Float64Array;
 }
 
-function spans(inSize: number, outSize: number, step: number): Span[] {
-  const result: Span[] = [];
+function spans(inSize: number, outSize: number): Spans {
+  const step = inSize / outSize;
+  const start = new Int32Array(outSize + 1);
+  const index: number[] = [];
+  const weight: number[] = [];
   for (let o = 0; o < outSize; o++) {
-    const start = o * step;
-    const end = Math.min(inSize, start + step);
-    const first = Math.floor(start);
-    const last = Math.min(inSize - 1, Math.ceil(end) - 1);
-    const index: number[] = [];
-    const weight: number[] = [];
-    for (let i = first; i <= last; i++) {
-      const w = Math.min(end, i + 1) - Math.max(start, i);
+    start[o] = index.length;
+    const a = o * step;
+    const b = Math.min(inSize, a + step);
+    for (let i = Math.floor(a); i < Math.min(inSize, Math.ceil(b)); i++) {
+      const w = Math.min(b, i + 1) - Math.max(a, i);
       if (w > 1e-9) {
         index.push(i);
         weight.push(w);
       }
     }
-    result.push({
-      index: Int32Array.from(index),
-      weight: Float64Array.from(weight),
-    });
   }
-  return result;
+  start[outSize] = index.length;
+  return {
+    start,
+    index: Int32Array.from(index),
+    weight: Float64Array.from(weight),
+  };
 }
 
 /** A region of a frame (clamped to it), copied into a new packed frame. */

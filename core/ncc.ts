@@ -36,6 +36,9 @@ export interface IntegralImages {
   readonly sumSq: Float64Array;
 }
 
+let scratchSum = new Float64Array(0);
+let scratchSq = new Float64Array(0);
+
 /**
  * Builds the integral images of `image`, or of the region
  * `[x, x + width) × [y, y + height)` when given (clamped to the image).
@@ -47,13 +50,34 @@ export function integralImages(
   y = 0,
   width: number = image.width - x,
   height: number = image.height - y,
+  scratch = false,
 ): IntegralImages {
   const ox = Math.max(0, x), oy = Math.max(0, y);
   const w = Math.max(0, Math.min(image.width, x + width) - ox);
   const h = Math.max(0, Math.min(image.height, y + height) - oy);
   const stride = w + 1;
-  const sum = new Float64Array(stride * (h + 1));
-  const sumSq = new Float64Array(stride * (h + 1));
+  const size = stride * (h + 1);
+  let sum: Float64Array, sumSq: Float64Array;
+  if (scratch) {
+    // Short-lived tables (one nccMap call) reuse one buffer pair: allocating
+    // megabytes per call left hundreds of MB of garbage between collections.
+    if (scratchSum.length < size) {
+      scratchSum = new Float64Array(size);
+      scratchSq = new Float64Array(size);
+    }
+    sum = scratchSum.subarray(0, size);
+    sumSq = scratchSq.subarray(0, size);
+    // Row 0 and column 0 must be zero; the loop below writes the rest.
+    sum.fill(0, 0, stride);
+    sumSq.fill(0, 0, stride);
+    for (let j = 1; j <= h; j++) {
+      sum[j * stride] = 0;
+      sumSq[j * stride] = 0;
+    }
+  } else {
+    sum = new Float64Array(size);
+    sumSq = new Float64Array(size);
+  }
   const src = image.data;
   const iw = image.width;
   for (let j = 0; j < h; j++) {
@@ -195,7 +219,7 @@ export function nccMap(
   if (xb < xa || yb < ya || n === 0) return { x: bestX, y: bestY, score: best };
 
   const ii = options.integral ??
-    integralImages(image, xa, ya, xb - xa + tw, yb - ya + th);
+    integralImages(image, xa, ya, xb - xa + tw, yb - ya + th, true);
   if (
     xa < ii.originX || ya < ii.originY ||
     xb + tw > ii.originX + ii.width || yb + th > ii.originY + ii.height

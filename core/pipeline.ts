@@ -140,7 +140,11 @@ export async function composite(
     const now = performance.now();
     timings[stage] = (timings[stage] ?? 0) + (now - mark) / 1000;
     mark = now;
-    log.debug(`${stage}: ${timings[stage].toFixed(2)} s`);
+    log.debug(
+      `${stage}: ${timings[stage].toFixed(2)} s, rss ${
+        (Deno.memoryUsage().rss / 1048576).toFixed(0)
+      } MB`,
+    );
   };
 
   // Build every plugin first: a typo in a flag fails before any work.
@@ -286,6 +290,7 @@ export async function composite(
       if (!region) return Promise.resolve(fgWhole);
       return fingerprintVideo({
         path: fg.path,
+        sourcePixFmt: fg.pixFmt,
         crop: region,
         format: coveringFormat(fingerprinters.map((f) => f.input)),
         fingerprinters,
@@ -318,6 +323,7 @@ export async function composite(
       }
       return fingerprintVideo({
         path: bg.path,
+        sourcePixFmt: bg.pixFmt,
         crop: region,
         format: coveringFormat(fingerprinters.map((f) => f.input)),
         fingerprinters,
@@ -373,7 +379,7 @@ export async function composite(
         );
       }
       // The coarse pair can be a few tenths of a second off along a pan.
-      const span = Math.max(4, Math.min(24, Math.ceil(0.4 * bg.fps)));
+      const span = Math.max(4, Math.min(16, Math.ceil(0.4 * bg.fps)));
       const picks = refineFrames({
         margin: alignment.margin,
         misfit,
@@ -383,7 +389,7 @@ export async function composite(
         bgPeriod: 1 / bg.fps,
         span,
         allowed: (i) => fgScan.every.has(i),
-      });
+      }, 3);
       log.debug(
         `exact search on fg frames ${picks.join(", ")} (±${span} bg frames)`,
       );

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { InputError, NoMatchError } from "./errors.ts";
+import { InputError, NoMatchError, VidkompyError } from "./errors.ts";
 import type { GrayImage } from "./frame.ts";
 import { decodeAll, type Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekPlan } from "./probe.ts";
@@ -154,7 +154,8 @@ function seekCost(keyframes: Int32Array, index: number): number {
 }
 
 /**
- * Picks up to `k` fg frames, at least n/2k apart, for the exact search:
+ * Picks up to `k` fg frames, at least n/2k apart, cheapest first, for the
+ * exact search:
  * among frames that matched clearly and whose moment falls on a bg frame
  * (not between two), those whose fg and bg frames are cheapest to seek to
  * (nearest after a keyframe): each seek decodes from the keyframe before
@@ -186,7 +187,8 @@ export function refineFrames(input: PickInput, k = 3): number[] {
     }
     if (picks.length >= k) break;
   }
-  return picks.sort((a, b) => a - b);
+  // Cheapest first: the exact stage seeks to the first ones only.
+  return picks;
 }
 
 /** Coarse-scale gray frames already in memory, by frame index. */
@@ -228,6 +230,8 @@ export async function exactPlacement(
     coarse?: CoarseFrames;
     /** The placement the alignment was made with. */
     current: Placement;
+    /** Picks also pinned at full resolution (default 2; the first ones). */
+    fullPicks?: number;
   },
 ): Promise<ExactPlacement> {
   const { s, bw, bh, fw, fh } = coarseSizes(fg, bg);
@@ -235,57 +239,91 @@ export async function exactPlacement(
   if (picks.length === 0) {
     throw new RangeError("no frames to pin the placement on");
   }
-  // Reduced pairs: each pick's fg frame and the bg frames around its match.
   const coarse = options.coarse;
-  const loaded = await Promise.all(picks.map(async (p) => {
-    const first = Math.max(0, p.bg - span);
-    const last = Math.min(bg.frames - 1, p.bg + span);
+  /** A pick's fg frame at the coarse scale: kept by the scan, else decoded. */
+  const fgCoarse = async (i: number): Promise<GrayImage> => {
+    const kept = coarse?.fg(i);
+    if (kept && kept.width === fw && kept.height === fh) return kept;
+    const [f] = await grab(fg, i, 1, undefined, fg.width, fg.height, signal);
+    const small = resizeArea({ ...f, channels: 1 }, fw, fh);
+    return { width: fw, height: fh, data: small.data };
+  };
+  /** bg frames first..last at the coarse scale: kept, else decoded. */
+  const bgCoarse = async (
+    first: number,
+    last: number,
+  ): Promise<GrayImage[]> => {
     const kept: GrayImage[] = [];
     for (let j = first; j <= last && coarse; j++) {
       const img = coarse.bg(j);
       if (!img) break;
       kept.push(img);
     }
-    const [fgFull, bgSmall] = await Promise.all([
-      grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal),
-      kept.length === last - first + 1
-        ? kept
-        : grab(bg, first, last - first + 1, undefined, bw, bh, signal),
-    ]);
-    return { pick: p, fgFull: fgFull[0], bgSmall, first };
-  }));
-  const fgSmall = loaded.map((l) => {
-    const kept = coarse?.fg(l.pick.fg);
-    if (kept && kept.width === fw && kept.height === fh) return kept;
-    const f = resizeArea({ ...l.fgFull, channels: 1 }, fw, fh);
-    return { width: fw, height: fh, data: f.data };
-  });
-  const windows: { pick: number; delta: number }[] = [];
-  const bgSmall: GrayImage[] = [];
-  loaded.forEach((l, k) =>
-    l.bgSmall.forEach((img, q) => {
-      windows.push({ pick: k, delta: l.first + q - l.pick.bg });
-      bgSmall.push(img);
-    })
+    return kept.length === last - first + 1
+      ? kept
+      : await grab(bg, first, last - first + 1, undefined, bw, bh, signal);
+  };
+  // Full-resolution fg frames for the first `fullPicks` picks (each is a
+  // seek; the caller orders picks cheapest first), fetched meanwhile.
+  const full = picks.slice(0, Math.max(1, options.fullPicks ?? 2));
+  const fgFullPromise = Promise.all(
+    full.map(async (p) =>
+      (await grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal))[0]
+    ),
   );
-  const found = await locator.locate({
-    fg: fgSmall,
-    bg: bgSmall,
-    unscaled: options.unscaled,
-    precision: options.precision,
-  });
-  const vote = found.placement;
-  // Δ from the picks whose best moment lies in their own window and whose
-  // position agrees with the vote.
-  const deltas = found.matches
-    .filter((m) =>
-      windows[m.bg].pick === m.fg &&
-      Math.abs(m.placement.x - vote.x) <= 1 &&
-      Math.abs(m.placement.y - vote.y) <= 1
+  fgFullPromise.catch(() => {});
+  // Each pick against the bg frames around its own match only (cross pairs
+  // are different moments and only cost time), one pick at a time so its
+  // frames can go before the next; then the picks vote.
+  const perPick: ({ delta: number; placement: Placement } | undefined)[] = [];
+  for (const p of picks) {
+    const first = Math.max(0, p.bg - span);
+    const last = Math.min(bg.frames - 1, p.bg + span);
+    try {
+      const found = await locator.locate({
+        fg: [await fgCoarse(p.fg)],
+        bg: await bgCoarse(first, last),
+        unscaled: options.unscaled,
+        precision: options.precision,
+      });
+      const m = found.matches[0];
+      perPick.push(
+        m ? { delta: first + m.bg - p.bg, placement: m.placement } : undefined,
+      );
+    } catch (err) {
+      if (!(err instanceof Error) || err instanceof VidkompyError) throw err;
+      perPick.push(undefined); // a blank pick
+    }
+  }
+  const fgFull = await fgFullPromise;
+  const found = perPick.filter((p) => p !== undefined);
+  if (found.length === 0) {
+    throw new NoMatchError(
+      "could not find the fg in the bg around its matches",
+    );
+  }
+  let vote = found[0].placement, support = -1;
+  for (const a of found) {
+    let total = 0;
+    for (const b of found) {
+      if (
+        Math.abs(a.placement.x - b.placement.x) <= 1 &&
+        Math.abs(a.placement.y - b.placement.y) <= 1
+      ) total += b.placement.confidence;
+    }
+    if (total > support) {
+      support = total;
+      vote = a.placement;
+    }
+  }
+  const deltas = found
+    .filter((p) =>
+      Math.abs(p.placement.x - vote.x) <= 1 &&
+      Math.abs(p.placement.y - vote.y) <= 1
     )
-    .map((m) => windows[m.bg].delta)
+    .map((p) => p.delta)
     .sort((a, b) => a - b);
-  const shift = deltas.length > 0 ? deltas[deltas.length >> 1] : 0;
+  const shift = deltas[deltas.length >> 1];
   const guess: Placement = {
     ...vote,
     x: clampInt(Math.round(vote.x * bg.width / bw), 0, bg.width - fg.width),
@@ -306,10 +344,10 @@ export async function exactPlacement(
       width: Math.min(bg.width, around.x + fg.width + radius + 2) - x0,
       height: Math.min(bg.height, around.y + fg.height + radius + 2) - y0,
     };
-    const pairs: RefinePair[] = await Promise.all(loaded.map(async (l) => {
-      const j = Math.max(0, Math.min(bg.frames - 1, l.pick.bg + delta));
+    const pairs: RefinePair[] = await Promise.all(full.map(async (l, k) => {
+      const j = Math.max(0, Math.min(bg.frames - 1, l.bg + delta));
       const [window] = await grab(bg, j, 1, win, win.width, win.height, signal);
-      return { fg: l.fgFull, bg: window, originX: win.x, originY: win.y };
+      return { fg: fgFull[k], bg: window, originX: win.x, originY: win.y };
     }));
     // Halved first when the frames are big: the full-resolution pass then
     // only checks ±2 px around the halved answer.
@@ -357,6 +395,7 @@ async function grab(
   const frames = await decodeAll({
     path: info.path,
     format: { width, height, channels: 1 },
+    sourcePixFmt: info.pixFmt,
     crop,
     start: seekPlan(info, index),
     maxFrames: count,

@@ -38,6 +38,8 @@ export interface MediaInfo {
   readonly keyframes: Int32Array;
   /** Rotation in degrees from the container's display matrix (0 when none). */
   readonly rotation: number;
+  /** Decoded pixel format, e.g. `yuv420p`. */
+  readonly pixFmt: string;
   /** Video codec name. */
   readonly videoCodec: string;
   /** Audio track, if any. */
@@ -83,6 +85,7 @@ export function timelineOf(info: MediaInfo): Timeline {
 interface ProbeStream {
   codec_type?: string;
   codec_name?: string;
+  pix_fmt?: string;
   width?: number;
   height?: number;
   r_frame_rate?: string;
@@ -142,13 +145,14 @@ export async function probe(
   role = "input",
 ): Promise<MediaInfo> {
   await assertReadableFile(path, role);
-  // Packets are listed concurrently with the metadata (both only demux).
-  const packetsPromise = packetTimes(path).catch(() => undefined);
   let json: {
-    streams?: ProbeStream[];
+    streams?: (ProbeStream & { index?: number })[];
     format?: { duration?: string; start_time?: string };
+    packets?: { stream_index?: number; pts_time?: string; flags?: string }[];
   };
   try {
+    // One ffprobe for metadata and packet times: it only demuxes, and each
+    // process start costs more than the listing itself.
     const text = await runText("ffprobe", [
       "-v",
       "error",
@@ -156,6 +160,8 @@ export async function probe(
       "json",
       "-show_format",
       "-show_streams",
+      "-show_entries",
+      "packet=stream_index,pts_time,flags",
       "-i",
       mediaPath(path),
     ]);
@@ -192,7 +198,7 @@ export async function probe(
       ? video.avg_frame_rate
       : video.r_frame_rate!;
   const duration = Number(video.duration ?? json.format?.duration ?? NaN);
-  const packets = await packetsPromise;
+  const packets = packetTimes(json.packets ?? [], video.index ?? 0);
   let times = packets?.times ?? new Float64Array(0);
   const formatStart = Number(json.format?.start_time ?? 0);
   if (times.length === 0) {
@@ -218,6 +224,7 @@ export async function probe(
     keyframes: packets?.keyframes.length ? packets.keyframes : Int32Array.of(0),
     rotation,
     videoCodec: video.codec_name ?? "unknown",
+    pixFmt: video.pix_fmt ?? "unknown",
     audio: audioStream
       ? {
         codec: audioStream.codec_name ?? "unknown",
@@ -234,43 +241,23 @@ function normaliseRotation(deg: number): number {
 }
 
 /**
- * Presentation times of the first video stream's packets, sorted, relative
- * to the first, and which of them are keyframes; packets flagged for
- * discard (edit lists) are left out so the count matches the frames ffmpeg
- * decodes. Reads packets only (no decoding), so it is fast.
+ * Presentation times of one stream's packets, sorted, relative to the
+ * first, and which of them are keyframes; packets flagged for discard (edit
+ * lists) are left out so the count matches the frames ffmpeg decodes.
  */
-async function packetTimes(
-  path: string,
-): Promise<{ times: Float64Array; first: number; keyframes: Int32Array }> {
-  const text = await runText("ffprobe", [
-    "-v",
-    "error",
-    "-select_streams",
-    "v:0",
-    "-show_entries",
-    "packet=pts_time,flags",
-    "-of",
-    "csv=p=0",
-    "-i",
-    mediaPath(path),
-  ]);
+function packetTimes(
+  list: readonly { stream_index?: number; pts_time?: string; flags?: string }[],
+  stream: number,
+): { times: Float64Array; first: number; keyframes: Int32Array } | undefined {
   const packets: { t: number; key: boolean }[] = [];
-  for (const line of text.split("\n")) {
-    if (!line) continue;
-    const [p, flags = ""] = line.split(",");
+  for (const p of list) {
+    if (p.stream_index !== stream || p.pts_time === undefined) continue;
+    const flags = p.flags ?? "";
     if (flags.includes("D")) continue;
-    const t = Number(p);
-    if (p !== "" && Number.isFinite(t)) {
-      packets.push({ t, key: flags.includes("K") });
-    }
+    const t = Number(p.pts_time);
+    if (Number.isFinite(t)) packets.push({ t, key: flags.includes("K") });
   }
-  if (packets.length === 0) {
-    return {
-      times: new Float64Array(0),
-      first: 0,
-      keyframes: new Int32Array(0),
-    };
-  }
+  if (packets.length === 0) return undefined;
   packets.sort((a, b) => a.t - b.t);
   const first = packets[0].t;
   const times = new Float64Array(packets.length);

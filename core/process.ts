@@ -115,10 +115,10 @@ export async function runText(
   return new TextDecoder().decode(output.stdout);
 }
 
-/** Checks that ffmpeg and ffprobe can be started; throws FfmpegError naming the fix. */
+/**
+ * Checks that ffmpeg can be started; throws FfmpegError naming the fix.
+ * (ffprobe is checked by the first probe, which names the fix the same way.)
+ */
 export async function checkFfmpeg(): Promise<void> {
-  await Promise.all([
-    runText("ffmpeg", ["-hide_banner", "-version"]),
-    runText("ffprobe", ["-hide_banner", "-version"]),
-  ]);
+  await runText("ffmpeg", ["-hide_banner", "-version"]);
 }
