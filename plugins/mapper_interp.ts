@@ -124,10 +124,15 @@ function mapInterp(input: MapInput, o: InterpOptions): Int32Array {
   const fgT = fg.times;
   const bgT = bg.times;
   const clampJ = (j: number) => (j < 0 ? 0 : j > m - 1 ? m - 1 : j);
-  const anchors = findAnchors(input, o);
   for (let i = 0; i < n; i++) out[i] = clampJ(alignment.bg[i]);
-  // The bg-clock moment of each fg frame where a run's offset gives it.
-  const ideal = new Float64Array(n).fill(NaN);
+  // A match on a frozen bg frame says nothing about timing (every frame of
+  // the freeze looks the same): such anchors would split runs.
+  const frozen = input.costs
+    ? frozenTest(out[0] - 1, out[n - 1] + 1, m, input.costs)
+    : () => false;
+  const anchors = findAnchors(input, o).filter((a) =>
+    !frozen(out[a]) && !frozen(out[a] - 1)
+  );
 
   if (anchors.length > 0) {
     const segments = offsetSegments(anchors, out, fgT, bgT, m, input.costs);
@@ -140,10 +145,7 @@ function mapInterp(input: MapInput, o: InterpOptions): Int32Array {
       const seg = segments[s];
       const from = s === 0 ? 0 : seg.first;
       const to = s === segments.length - 1 ? n - 1 : seg.last;
-      for (let i = from; i <= to; i++) {
-        ideal[i] = fgT[i] + seg.offset;
-        out[i] = at(i, seg.offset);
-      }
+      for (let i = from; i <= to; i++) out[i] = at(i, seg.offset);
     }
 
     // Between segments (a drop, a freeze, a cut) the aligner's path keeps
@@ -156,8 +158,11 @@ function mapInterp(input: MapInput, o: InterpOptions): Int32Array {
         out[i] = Math.max(lo, Math.min(hi, clampJ(alignment.bg[i])));
       }
     }
+    if (input.costs) {
+      nearestMoments(out, fgT, bgT, m, segments, frozen, input.costs);
+    }
   }
-  if (input.costs?.bgCost) resolveFreezes(out, ideal, bgT, m, input.costs);
+
   // Safety net: the result must be non-decreasing whatever came in.
   for (let i = 1; i < n; i++) if (out[i] < out[i - 1]) out[i] = out[i - 1];
   return out;
@@ -369,44 +374,90 @@ function densestRegion(
 }
 
 /**
- * Frozen bg frames (a run of identical pictures) show the moment of the
- * run's first frame. A fg frame mapped into such a run by time belongs
- * instead to the first frame after the run when that frame's moment is
- * nearer to it: the bg froze, then resumed on time.
+ * A test for "bg frame j shows the same picture as frame j + 1" over bg
+ * frames lo..hi: their distance is far below the typical step between
+ * neighbours (relative, so a static shot, where every step is tiny, has no
+ * freeze).
  */
-function resolveFreezes(
-  out: Int32Array,
-  ideal: Float64Array,
-  bgT: Float64Array,
+function frozenTest(
+  lo: number,
+  hi: number,
   m: number,
   costs: CostModel,
-): void {
-  const bgCost = costs.bgCost!;
-  const n = out.length;
-  const lo = Math.max(0, out[0] - 1), hi = Math.min(m - 1, out[n - 1] + 1);
-  if (hi - lo < 3) return;
+): (j: number) => boolean {
+  const bgCost = costs.bgCost;
+  lo = Math.max(0, lo);
+  hi = Math.min(m - 1, hi);
+  if (!bgCost || hi - lo < 3) return () => false;
   const step = new Float64Array(hi - lo);
   for (let j = lo; j < hi; j++) step[j - lo] = bgCost(j, j + 1);
   const typical = median(Array.from(step));
-  // Relative: a static shot has tiny steps everywhere and no freeze.
-  const frozen = (j: number) =>
-    j >= lo && j < hi && step[j - lo] <= 0.15 * typical;
-  for (let i = 0; i < n; i++) {
-    const j = out[i];
-    if (!frozen(j) && !frozen(j - 1)) continue;
-    let s = j, e = j;
-    while (frozen(s - 1)) s--;
-    while (frozen(e)) e++;
-    if (e + 1 >= m || e - s < 1) continue;
-    // The fg frame's moment on the bg clock (its run's line; else the frame).
-    const t = Number.isNaN(ideal[i]) ? bgT[j] : ideal[i];
-    const stale = Math.abs(t - bgT[s]);
-    const fresh = Math.abs(bgT[e + 1] - t);
-    // The content must agree: a static stretch of the bg (not a freeze)
-    // also has identical neighbours, and there the frame on time is right.
-    if (fresh < stale && costs.cost(i, e + 1) < costs.cost(i, j)) {
-      out[i] = e + 1;
+  return (j) => j >= lo && j < hi && step[j - lo] <= 0.15 * typical;
+}
+
+/**
+ * Each fg frame ends on the bg frame whose picture shows the nearest moment.
+ * A bg frame's moment is its time less its run's offset; a frozen frame
+ * shows the moment of its freeze's first frame; a frame after a drop shows
+ * a later moment. So around a freeze or a drop the frame on the time line
+ * is not always the nearest picture: neighbours within two frames are
+ * checked, and one replaces the frame on the line only when its moment is
+ * nearer and its content agrees (a lower cost). Without that second test a
+ * static stretch of the bg, whose frames look frozen too, would be snapped
+ * to its first frame.
+ */
+function nearestMoments(
+  out: Int32Array,
+  fgT: Float64Array,
+  bgT: Float64Array,
+  m: number,
+  segments: readonly Segment[],
+  frozen: (j: number) => boolean,
+  costs: CostModel,
+): void {
+  const ranges = segments.map((g) => ({
+    lo: out[g.first],
+    hi: out[g.last],
+    offset: g.offset,
+  }));
+  const offsetOf = (j: number): number => {
+    let best = ranges[0], bestD = Infinity;
+    for (const r of ranges) {
+      const d = j < r.lo ? r.lo - j : j > r.hi ? j - r.hi : 0;
+      if (d < bestD) {
+        bestD = d;
+        best = r;
+      }
     }
+    return best.offset;
+  };
+  const moment = (j: number): number => {
+    let s = j;
+    while (s > 0 && frozen(s - 1)) s--;
+    return bgT[s] - offsetOf(s);
+  };
+  for (let i = 0; i < out.length; i++) {
+    const j0 = out[i];
+    let best = j0;
+    let bestGap = Math.abs(moment(j0) - fgT[i]);
+    let bestCost = costs.cost(i, j0);
+    // Neighbours, and the first frame after the freeze j0 sits in.
+    let last = j0;
+    while (last < m - 1 && frozen(last)) last++;
+    const candidates = [j0 - 2, j0 - 1, j0 + 1, j0 + 2];
+    if (last + 1 > j0 + 2) candidates.push(last + 1);
+    for (const j of candidates) {
+      if (j < 0 || j >= m) continue;
+      const gap = Math.abs(moment(j) - fgT[i]);
+      if (gap >= bestGap - 1e-9) continue;
+      const c = costs.cost(i, j);
+      if (c < bestCost) {
+        best = j;
+        bestGap = gap;
+        bestCost = c;
+      }
+    }
+    out[i] = best;
   }
 }
 

@@ -941,6 +941,22 @@ export const standardPairs: PairSpec[] = [
     regrade: true,
   },
   {
+    // A pan at an odd crop where the coarse pair lands ~0.3 s off along the
+    // pan (the crop shifted by the pan's displacement looks almost right):
+    // the exact search must find the moment and re-analyse.
+    name: "pan_odd",
+    content: "slowpan",
+    bgWidth: 480,
+    bgHeight: 270,
+    crop: { x: 61, y: 37, width: 360, height: 200 },
+    bgFps: 30,
+    fgFps: 25,
+    bgStart: 0,
+    bgDuration: 4.5,
+    fgStart: 0.5,
+    fgDuration: 3.5,
+  },
+  {
     name: "mandel",
     content: "mandelbrot",
     bgWidth: 480,

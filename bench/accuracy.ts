@@ -1,0 +1,128 @@
+/**
+ * Accuracy evaluation on randomised pairs with known truth: random content,
+ * crop position (odd offsets included), frame-rate pair, start offset, and
+ * sometimes a freeze, a drop or a regraded bg. Prints, per pair and overall,
+ * the share of fg frames mapped to a correct bg frame, backward steps, and
+ * the placement error; exits non-zero below the bar (≥ 99% exact, exact
+ * placement) so it can gate changes.
+ *
+ * Usage: deno task bench:accuracy [--pairs 12] [--seed 1]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { composite } from "../mod.ts";
+import {
+  fixtureDir,
+  makePair,
+  type PairSpec,
+  scoreMap,
+} from "../tests/fixtures.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    pairs: { type: "string", default: "12" },
+    seed: { type: "string", default: "1" },
+  },
+});
+
+/** Mulberry32: a small seeded PRNG, so a run can be repeated. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const random = prng(Number(values.seed));
+const pick = <T>(items: readonly T[]): T =>
+  items[Math.floor(random() * items.length)];
+const between = (lo: number, hi: number) =>
+  Math.floor(lo + random() * (hi - lo + 1));
+
+const RATES: [number, number][] = [
+  [30, 30],
+  [25, 30],
+  [30, 25],
+  [24, 60],
+  [60, 24],
+  [25, 50],
+  [50, 25],
+  [24, 30],
+];
+
+function randomSpec(k: number): PairSpec {
+  const [fgFps, bgFps] = pick(RATES);
+  const bgWidth = 480, bgHeight = 270;
+  const width = 2 * between(90, 240), height = 2 * between(60, 135);
+  const x = between(0, bgWidth - width), y = between(0, bgHeight - height);
+  const fgDuration = 3;
+  const lead = Math.round(between(0, 60) / 100 * bgFps) / bgFps;
+  const spec: PairSpec = {
+    name: `acc_${values.seed}_${k}`,
+    content: pick(["testsrc2", "slowpan", "mandelbrot"] as const),
+    bgWidth,
+    bgHeight,
+    crop: { x, y, width, height },
+    bgFps,
+    fgFps,
+    bgStart: 0,
+    bgDuration: fgDuration + lead + 0.5,
+    fgStart: lead,
+    fgDuration,
+    regrade: random() < 0.4,
+  };
+  const m = Math.round(spec.bgDuration * bgFps);
+  if (random() < 0.3) {
+    spec.freezes = [{
+      atBgFrame: between(m / 4, m / 2),
+      length: between(2, 6),
+    }];
+  }
+  if (random() < 0.3) {
+    spec.drops = [{
+      atBgFrame: between(m / 2, (3 * m) / 4),
+      count: between(1, 3),
+    }];
+  }
+  return spec;
+}
+
+const dir = join(await fixtureDir(), "accuracy");
+await Deno.mkdir(dir, { recursive: true });
+const count = Math.max(1, Number(values.pairs));
+let exact = 0, total = 0, placedOk = 0, backwards = 0;
+for (let k = 0; k < count; k++) {
+  const spec = randomSpec(k);
+  const pair = await makePair(spec, dir);
+  const t0 = performance.now();
+  const r = await composite({ bg: pair.bg, fg: pair.fg, dryRun: true });
+  const s = scoreMap(r.frameMap, pair.truth);
+  const dx = r.placement.x - pair.truth.x, dy = r.placement.y - pair.truth.y;
+  exact += s.exact;
+  total += s.total;
+  backwards += s.backwardSteps;
+  if (dx === 0 && dy === 0) placedOk++;
+  console.log(
+    `${spec.name} ${spec.content} ${spec.fgFps}→${spec.bgFps} fps crop ${spec.crop.width}×${spec.crop.height}@(${spec.crop.x},${spec.crop.y}) lead ${
+      spec.fgStart.toFixed(2)
+    }s${spec.regrade ? " regraded" : ""}${spec.freezes ? " freeze" : ""}${
+      spec.drops ? " drop" : ""
+    }: ${s.exact}/${s.total} exact, placement error (${dx}, ${dy}), ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
+  );
+}
+const ratio = exact / total;
+console.log(
+  `overall: ${
+    (100 * ratio).toFixed(2)
+  }% of ${total} fg frames exact, ${placedOk}/${count} placements exact, ${backwards} backward steps`,
+);
+if (ratio < 0.99 || placedOk < count || backwards > 0) Deno.exit(1);
