@@ -12,11 +12,10 @@ import { FfmpegError } from "./errors.ts";
 import { decodeArgs } from "./frame_reader.ts";
 import { type MediaInfo, seekPlan } from "./probe.ts";
 import {
-  binary,
   drain,
   lastLines,
   mediaPath,
-  spawnError,
+  spawnFfmpeg,
   TailBuffer,
 } from "./process.ts";
 import type { Placement, ProgressCallback } from "./types.ts";
@@ -179,24 +178,21 @@ export async function compose(options: ComposeOptions): Promise<void> {
     maxFrames: last - startIndex + 1,
   });
 
-  let decoder: Deno.ChildProcess, encoder: Deno.ChildProcess;
+  const decoder = spawnFfmpeg(
+    decoderArgs,
+    { stdin: "null", stdout: "piped" },
+    options.signal,
+  );
+  let encoder: Deno.ChildProcess;
   try {
-    decoder = new Deno.Command(binary("ffmpeg"), {
-      args: decoderArgs,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: options.signal,
-    }).spawn();
-    encoder = new Deno.Command(binary("ffmpeg"), {
-      args: encoderArgs(options),
-      stdin: "piped",
-      stdout: "null",
-      stderr: "piped",
-      signal: options.signal,
-    }).spawn();
+    encoder = spawnFfmpeg(
+      encoderArgs(options),
+      { stdin: "piped", stdout: "null" },
+      options.signal,
+    );
   } catch (err) {
-    throw spawnError("ffmpeg", err);
+    decoder.kill("SIGKILL");
+    throw err;
   }
   const decoderErr = drain(decoder.stderr);
   const encoderErr = drain(encoder.stderr, new TailBuffer());
@@ -263,18 +259,11 @@ export async function compose(options: ComposeOptions): Promise<void> {
 
 /** Compose when ffmpeg can read the bg itself (see {@link contiguousStart}). */
 async function composeDirect(options: ComposeOptions): Promise<void> {
-  let encoder: Deno.ChildProcess;
-  try {
-    encoder = new Deno.Command(binary("ffmpeg"), {
-      args: ["-progress", "pipe:1", "-nostats", ...encoderArgs(options)],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: options.signal,
-    }).spawn();
-  } catch (err) {
-    throw spawnError("ffmpeg", err);
-  }
+  const encoder = spawnFfmpeg(
+    ["-progress", "pipe:1", "-nostats", ...encoderArgs(options)],
+    { stdin: "null", stdout: "piped" },
+    options.signal,
+  );
   const errors = drain(encoder.stderr, new TailBuffer());
   // ffmpeg's -progress lines give frame counts for the progress bar.
   const n = options.frameMap.length;

@@ -12,11 +12,10 @@ import type { FrameFormat } from "./frame.ts";
 import { frameBytes } from "./frame.ts";
 import type { SeekPlan } from "./probe.ts";
 import {
-  binary,
   drain,
   lastLines,
   mediaPath,
-  spawnError,
+  spawnFfmpeg,
   TailBuffer,
 } from "./process.ts";
 
@@ -148,18 +147,11 @@ export async function* decodeFrames(
 ): AsyncGenerator<FrameBatch> {
   const size = frameBytes(options.format);
   const batch = Math.max(1, options.batch ?? 32);
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(binary("ffmpeg"), {
-      args: decodeArgs(options),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: options.signal,
-    }).spawn();
-  } catch (err) {
-    throw spawnError("ffmpeg", err);
-  }
+  const child = spawnFfmpeg(
+    decodeArgs(options),
+    { stdin: "null", stdout: "piped" },
+    options.signal,
+  );
   const stderr = drain(child.stderr, new TailBuffer());
   const reader = child.stdout.getReader({ mode: "byob" });
   let emitted = 0;

@@ -12,6 +12,7 @@
  */
 
 import type { FeatureArray } from "./types.ts";
+import { featureTable } from "./feature_table.ts";
 
 /** Table elements (uint32 words) one 64-bit hash occupies. */
 export const HASH_WORDS = 2;
@@ -23,10 +24,7 @@ const INV_BITS = 1 / HASH_BITS;
 
 /** A zeroed hash table able to hold `count` 64-bit hashes. */
 export function createHashTable(count: number): Uint32Array {
-  if (!Number.isInteger(count) || count < 0) {
-    throw new RangeError(`table size must be a non-negative integer: ${count}`);
-  }
-  return new Uint32Array(count * HASH_WORDS);
+  return featureTable(Uint32Array, count, HASH_WORDS);
 }
 
 /**

@@ -367,7 +367,15 @@ export async function composite(
     };
 
     result = await analyse(placement, offsetHint);
-    if (!fixed && meanOf(similarities(result)) >= NO_MATCH_THRESHOLD) {
+    // Pinning may move the moment; then the analysis is redone through the
+    // new window and, if it moved again (a long pan: the coarse pair can be
+    // far off along it), pinned once more: at most three rounds.
+    for (
+      let round = 0;
+      round < 3 && !fixed &&
+      meanOf(similarities(result)) >= NO_MATCH_THRESHOLD;
+      round++
+    ) {
       // Pin the placement on same-moment pairs; if that moves the moment (or
       // the window by more than the coarse scale can see), the first
       // analysis looked through a misplaced window: analyse once more.
@@ -417,14 +425,33 @@ export async function composite(
         Math.abs(exact.placement.x - placement.x),
         Math.abs(exact.placement.y - placement.y),
       );
-      placement = exact.placement;
       if (exact.shift !== 0 || moved > 2 / coarseScale) {
+        // Another moment or a clearly different window: analyse again
+        // through it, and keep whichever analysis matches the whole video
+        // better (a few frame pairs can be fooled by a pan; all frames,
+        // with whatever else moves in them, are not).
         log.debug("re-analysing through the exact placement");
-        result = await analyse(
-          placement,
+        const again = await analyse(
+          exact.placement,
           alignment.offsetSeconds + exact.shift / bg.fps,
         );
+        const before = meanOf(similarities(result));
+        const after = meanOf(similarities(again));
+        log.debug(
+          `mean similarity ${before.toFixed(5)} before, ${
+            after.toFixed(5)
+          } after`,
+        );
+        if (after > before || !exact.stay) {
+          result = again;
+          placement = exact.placement;
+          continue;
+        }
+        placement = exact.stay;
+      } else {
+        placement = exact.placement;
       }
+      break;
     }
   } finally {
     pool.terminate();

@@ -205,6 +205,13 @@ export interface ExactPlacement {
   readonly placement: Placement;
   /** Bg frames to add to the frame map's offset (0 when it was right). */
   readonly shift: number;
+  /**
+   * When `shift` is not 0: the placement pinned at the aligned moment, the
+   * alternative the caller should weigh it against (along a camera pan a
+   * crop a few pixels off at another moment looks almost the same, and a
+   * few frame pairs cannot always tell; the whole video can).
+   */
+  readonly stay?: Placement;
 }
 
 /**
@@ -230,7 +237,7 @@ export async function exactPlacement(
     coarse?: CoarseFrames;
     /** The placement the alignment was made with. */
     current: Placement;
-    /** Picks also pinned at full resolution (default 2; the first ones). */
+    /** Picks also pinned at full resolution (default 2, 1 above a megapixel). */
     fullPicks?: number;
   },
 ): Promise<ExactPlacement> {
@@ -265,7 +272,14 @@ export async function exactPlacement(
   };
   // Full-resolution fg frames for the first `fullPicks` picks (each is a
   // seek; the caller orders picks cheapest first), fetched meanwhile.
-  const full = picks.slice(0, Math.max(1, options.fullPicks ?? 2));
+  // One big frame pins a pixel as surely as two small ones.
+  const full = picks.slice(
+    0,
+    Math.max(
+      1,
+      options.fullPicks ?? (fg.width * fg.height > 1_000_000 ? 1 : 2),
+    ),
+  );
   const fgFullPromise = Promise.all(
     full.map(async (p) =>
       (await grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal))[0]
@@ -370,17 +384,8 @@ export async function exactPlacement(
   };
   const moved = await pinAt(shift, guess);
   if (shift === 0) return { placement: moved, shift };
-  // Another moment must beat the aligned one clearly: along a camera pan,
-  // neighbouring moments at shifted positions differ only by noise, and
-  // the aligner's moment (with its own placement) stands unless beaten.
-  const stay = await pinAt(0, options.current);
-  return moved.confidence > stay.confidence + SHIFT_GAIN
-    ? { placement: moved, shift }
-    : { placement: stay, shift: 0 };
+  return { placement: moved, shift, stay: await pinAt(0, options.current) };
 }
-
-/** NCC a shifted moment must gain over the aligned one to replace it. */
-const SHIFT_GAIN = 0.002;
 
 /** Decodes `count` frames from `index` on (a seek, then a short decode). */
 async function grab(

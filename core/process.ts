@@ -50,6 +50,28 @@ export function spawnError(name: string, err: unknown): Error {
   });
 }
 
+/**
+ * Starts ffmpeg with piped stderr (the caller must drain it) and the given
+ * stdin/stdout; a spawn failure becomes a FfmpegError naming the fix.
+ */
+export function spawnFfmpeg(
+  args: string[],
+  io: { stdin: "piped" | "null"; stdout: "piped" | "null" },
+  signal?: AbortSignal,
+): Deno.ChildProcess {
+  try {
+    return new Deno.Command(binary("ffmpeg"), {
+      args,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: "piped",
+      signal,
+    }).spawn();
+  } catch (err) {
+    throw spawnError("ffmpeg", err);
+  }
+}
+
 /** Keeps the last `limit` bytes of a stream, so an error can quote ffmpeg's last words. */
 export class TailBuffer {
   #chunks: Uint8Array[] = [];

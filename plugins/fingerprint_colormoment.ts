@@ -29,6 +29,7 @@ import type {
   Fingerprinter,
   PluginDefinition,
 } from "../core/types.ts";
+import { featureTable } from "../core/feature_table.ts";
 
 /** Options of the `colormoment` fingerprinter. */
 export interface ColormomentOptions {
@@ -274,14 +275,7 @@ export function createColormoment(
     input,
     featureLength: LENGTH,
     coarse: false,
-    createTable: (count: number) => {
-      if (!Number.isInteger(count) || count < 0) {
-        throw new RangeError(
-          `table size must be a non-negative integer: ${count}`,
-        );
-      }
-      return new Float32Array(count * LENGTH);
-    },
+    createTable: (count: number) => featureTable(Float32Array, count, LENGTH),
     compute,
     distance,
   };

@@ -17,6 +17,7 @@ import type {
   Fingerprinter,
   PluginDefinition,
 } from "../core/types.ts";
+import { featureTable } from "../core/feature_table.ts";
 
 /** Options of the `histogram` fingerprinter. */
 export interface HistogramOptions {
@@ -102,14 +103,7 @@ export function createHistogram(
     input,
     featureLength: bins,
     coarse: false,
-    createTable: (count: number) => {
-      if (!Number.isInteger(count) || count < 0) {
-        throw new RangeError(
-          `table size must be a non-negative integer: ${count}`,
-        );
-      }
-      return new Float32Array(count * bins);
-    },
+    createTable: (count: number) => featureTable(Float32Array, count, bins),
     compute,
     distance,
   };

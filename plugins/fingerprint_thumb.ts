@@ -33,6 +33,7 @@ import type {
   Fingerprinter,
   PluginDefinition,
 } from "../core/types.ts";
+import { featureTable } from "../core/feature_table.ts";
 
 /** Options of the `thumb` fingerprinter. */
 export interface ThumbOptions {
@@ -147,14 +148,7 @@ export function createThumb(
     input,
     featureLength: length,
     coarse: false,
-    createTable: (count: number) => {
-      if (!Number.isInteger(count) || count < 0) {
-        throw new RangeError(
-          `table size must be a non-negative integer: ${count}`,
-        );
-      }
-      return new Int16Array(count * length);
-    },
+    createTable: (count: number) => featureTable(Int16Array, count, length),
     compute,
     distance,
   };
