@@ -20,6 +20,7 @@ import {
   type PairSpec,
   scoreMap,
 } from "../tests/fixtures.ts";
+import { rng } from "../plugins/_fingerprint_testing.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -29,18 +30,8 @@ const { values } = parseArgs({
   },
 });
 
-/** Mulberry32: a small seeded PRNG, so a run can be repeated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = prng(Number(values.seed));
+// Seeded (mulberry32), so a run can be repeated with --seed.
+const random = rng(Number(values.seed));
 const pick = <T>(items: readonly T[]): T =>
   items[Math.floor(random() * items.length)];
 const between = (lo: number, hi: number) =>

@@ -11,7 +11,6 @@
  * @module
  */
 
-import type { Frame } from "../core/frame.ts";
 import type { Fingerprinter } from "../core/types.ts";
 import { createAhash } from "../plugins/fingerprint_ahash.ts";
 import { createColormoment } from "../plugins/fingerprint_colormoment.ts";
@@ -19,6 +18,7 @@ import { createDhash } from "../plugins/fingerprint_dhash.ts";
 import { createHistogram } from "../plugins/fingerprint_histogram.ts";
 import { createPhash } from "../plugins/fingerprint_phash.ts";
 import { createThumb } from "../plugins/fingerprint_thumb.ts";
+import { randomFrame } from "../plugins/_fingerprint_testing.ts";
 
 /** Computes per bench iteration. */
 const COMPUTE_BATCH = 100;
@@ -26,24 +26,6 @@ const COMPUTE_BATCH = 100;
 const DISTANCE_BATCH = 1000;
 
 /** Seeded PRNG (mulberry32) so every run benches the same pixels. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomFrame(fp: Fingerprinter, seed: number): Frame {
-  const { width, height, channels } = fp.input;
-  const r = rng(seed);
-  const data = new Uint8Array(width * height * channels);
-  for (let k = 0; k < data.length; k++) data[k] = Math.floor(r() * 256);
-  return { width, height, channels, data };
-}
-
 const fingerprinters: Fingerprinter[] = [
   createPhash(),
   createAhash(),
@@ -57,7 +39,7 @@ const fingerprinters: Fingerprinter[] = [
 let sink = 0;
 
 for (const fp of fingerprinters) {
-  const frame = randomFrame(fp, 42);
+  const frame = randomFrame(fp.input, 42);
   const computeTable = fp.createTable(COMPUTE_BATCH);
   Deno.bench({
     name: `${fp.name} compute ×${COMPUTE_BATCH}`,
@@ -71,10 +53,10 @@ for (const fp of fingerprinters) {
 
   const table = fp.createTable(DISTANCE_BATCH);
   for (let k = 0; k < DISTANCE_BATCH; k++) {
-    fp.compute(randomFrame(fp, 1000 + k), table, k);
+    fp.compute(randomFrame(fp.input, 1000 + k), table, k);
   }
   const query = fp.createTable(1);
-  fp.compute(randomFrame(fp, 7), query, 0);
+  fp.compute(randomFrame(fp.input, 7), query, 0);
   Deno.bench({
     name: `${fp.name} distance ×${DISTANCE_BATCH}`,
     group: "distance",
