@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { composite } from "../mod.ts";
+import { decodeAll } from "../core/frame_reader.ts";
 import { probe } from "../core/probe.ts";
 import {
   fixtureDir,
@@ -89,3 +90,72 @@ Deno.test("comp uses the bg audio shifted by the offset when the fg has none", a
     Math.abs(info.duration - pair.truth.fgFrames / pair.truth.fgFps) < 0.1,
   );
 });
+
+// fps_30_25 composes through raw bg frames in map order; offset_crop's map
+// is one consecutive run, which ffmpeg reads itself. Both must put the same
+// moment under every fg frame. testsrc2 moves every frame, so a bg frame one
+// step off is visible.
+for (const name of ["fps_30_25", "offset_crop"]) {
+  Deno.test(`comp output shows fg frame k over bg frame map[k], pixel for pixel: ${name}`, async () => {
+    const spec = standardPairs.find((s) => s.name === name)!;
+    const pair = await makePair(spec, dir);
+    const out = join(dir, `out_${spec.name}_pixels.mp4`);
+    await Deno.remove(out).catch(() => {});
+    const result = await composite({
+      bg: pair.bg,
+      fg: pair.fg,
+      output: out,
+      preset: "ultrafast",
+      crf: 12,
+    });
+    const { width: W, height: H } = await probe(pair.bg);
+    const c = spec.crop;
+    const gray = (path: string, w: number, h: number) =>
+      decodeAll({ path, format: { width: w, height: h, channels: 1 } });
+    const [outFrames, fgFrames, bgFrames] = await Promise.all([
+      gray(out, W, H),
+      gray(pair.fg, c.width, c.height),
+      gray(pair.bg, W, H),
+    ]);
+    assert.equal(outFrames.length, fgFrames.length);
+    // Mean absolute difference over the fg's rectangle, or over everything
+    // outside it (pure bg in the output).
+    const inside = (o: Uint8Array, f: Uint8Array) => {
+      let d = 0;
+      for (let y = 0; y < c.height; y++) {
+        for (let x = 0; x < c.width; x++) {
+          d += Math.abs(o[(y + c.y) * W + x + c.x] - f[y * c.width + x]);
+        }
+      }
+      return d / (c.width * c.height);
+    };
+    const outside = (o: Uint8Array, b: Uint8Array) => {
+      let d = 0, n = 0;
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          if (y >= c.y && y < c.y + c.height && x >= c.x && x < c.x + c.width) {
+            continue;
+          }
+          d += Math.abs(o[y * W + x] - b[y * W + x]);
+          n++;
+        }
+      }
+      return d / n;
+    };
+    for (let k = 5; k < outFrames.length - 5; k += 7) {
+      const j = result.frameMap[k];
+      assert.ok(inside(outFrames[k], fgFrames[k]) < 3, `fg frame ${k} on top`);
+      const here = outside(outFrames[k], bgFrames[j]);
+      assert.ok(here < 3, `bg frame ${j} under fg frame ${k}: ${here}`);
+      // ...and not its neighbours (the content moves between bg frames).
+      const before = outside(outFrames[k], bgFrames[j - 1]);
+      const after = outside(outFrames[k], bgFrames[j + 1]);
+      assert.ok(
+        before > here + 0.5 && after > here + 0.5,
+        `frame ${k}: ${before.toFixed(2)} / ${here.toFixed(2)} / ${
+          after.toFixed(2)
+        }`,
+      );
+    }
+  });
+}

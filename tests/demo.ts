@@ -1,28 +1,18 @@
 /**
  * `deno task demo`: makes a short pair with a known offset, crop and frame
- * rate (a 360×200 crop at (61, 37) of a 480×270 lavfi testsrc2; bg at 30 fps
- * starting 0.5 s earlier, fg at 25 fps), composes it into out/, and prints how many fg
- * frames got the right bg frame and whether the fg landed on the right
- * pixel.
+ * rate (a 360×200 crop at (61, 37) of a 480×270 slow pan with a moving
+ * subject; bg at 30 fps starting 0.5 s earlier, fg at 25 fps), composes it
+ * into out/, and prints how many fg frames got the right bg frame and
+ * whether the fg landed on the right pixel.
  */
 
 import { join, resolve } from "node:path";
 import { composite, summaryText } from "../mod.ts";
-import { makePair, type PairSpec, scoreMap } from "./fixtures.ts";
+import { makePair, scoreMap, standardPairs } from "./fixtures.ts";
 
-const spec: PairSpec = {
-  name: "demo",
-  content: "testsrc2",
-  bgWidth: 480,
-  bgHeight: 270,
-  crop: { x: 61, y: 37, width: 360, height: 200 },
-  bgFps: 30,
-  fgFps: 25,
-  bgStart: 0,
-  bgDuration: 4.5,
-  fgStart: 0.5,
-  fgDuration: 3.5,
-};
+// A slow pan at an odd crop, 25 fps fg on a 30 fps bg that starts 0.5 s
+// earlier: one of the test suite's standard pairs.
+const spec = standardPairs.find((p) => p.name === "pan_odd")!;
 
 const out = resolve("out");
 await Deno.mkdir(out, { recursive: true });
