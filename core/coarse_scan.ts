@@ -45,6 +45,8 @@ export interface ScanOptions {
   readonly samples: number;
   /** Keep every frame (the caller checked the memory budget). */
   readonly keep: boolean;
+  /** Decoder threads (default: ffmpeg's choice). */
+  readonly threads?: number;
   /** Also keep every k-th frame as gray (0 = none). */
   readonly keepEvery?: number;
   /** Receives every batch after samples were copied out (may transfer it when `keep` is false). */
@@ -83,6 +85,7 @@ export async function scanCoarse(options: ScanOptions): Promise<CoarseScan> {
       path: options.info.path,
       format,
       sourcePixFmt: options.info.pixFmt,
+      threads: options.threads,
       batch: 16,
       signal: options.signal,
     })

@@ -52,6 +52,8 @@ export interface DecodeOptions {
   readonly pixelFormat?: "yuv420p";
   /** The source's pixel format (from the probe), to pick the cheapest gray. */
   readonly sourcePixFmt?: string;
+  /** Decoder threads (default: ffmpeg's choice). */
+  readonly threads?: number;
   /** Frames per yielded batch (default 32). */
   readonly batch?: number;
   /** Aborts the decode (the child is killed). */
@@ -116,6 +118,7 @@ export function decodeArgs(options: DecodeOptions): string[] {
       args.push("-noaccurate_seek", "-ss", options.start.keyTime.toFixed(6));
     }
   }
+  if (options.threads) args.push("-threads", String(options.threads));
   // -an -sn -dn: decoding an unused audio track costs ~20% here.
   args.push("-an", "-sn", "-dn", "-i", mediaPath(options.path));
   if (options.pixelFormat !== "yuv420p") {

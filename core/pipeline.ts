@@ -218,6 +218,14 @@ export async function composite(
     }
   }
 
+  // Two decodes of similar weight run side by side: one thread each keeps
+  // the cores busy without frame-threading overhead (~5% faster here). A
+  // much lighter one would leave a core idle, so then ffmpeg chooses.
+  const weight = (m: MediaInfo) => m.width * m.height * m.frames;
+  const scanThreads =
+    Math.max(weight(fg), weight(bg)) <= 2 * Math.min(weight(fg), weight(bg))
+      ? 1
+      : undefined;
   let result;
   let placement: Placement;
   try {
@@ -236,6 +244,7 @@ export async function composite(
         format: fgFormat,
         samples: 9,
         keep: false,
+        threads: scanThreads,
         // Candidates for the exact search, kept at the coarse scale.
         keepEvery: Math.max(1, Math.floor(fg.frames / 96)),
         onBatch: (b) => fgSink.push(b),
@@ -248,6 +257,7 @@ export async function composite(
         format: bgFormat,
         samples: 40,
         keep: keepBg,
+        threads: scanThreads,
         label: "analyse bg",
         progress: log.progress,
         signal: options.signal,
