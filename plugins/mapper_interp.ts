@@ -420,16 +420,34 @@ function nearestMoments(
     hi: out[g.last],
     offset: g.offset,
   }));
+  const n = out.length;
+  const fit = new Map<number, number>();
+  // Which run a bg frame belongs to: the one whose range holds it alone;
+  // near a boundary (a drop or a cut puts the first frames of the next run
+  // where the previous line still reaches), the run under whose line its
+  // picture matches the fg better.
   const offsetOf = (j: number): number => {
-    let best = ranges[0], bestD = Infinity;
-    for (const r of ranges) {
-      const d = j < r.lo ? r.lo - j : j > r.hi ? j - r.hi : 0;
-      if (d < bestD) {
-        bestD = d;
-        best = r;
+    const cached = fit.get(j);
+    if (cached !== undefined) return cached;
+    const near = ranges
+      .map((r) => ({
+        r,
+        d: j < r.lo ? r.lo - j : j > r.hi ? j - r.hi : 0,
+      }))
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 2);
+    let offset = near[0].r.offset;
+    if (near.length === 2 && near[1].d <= near[0].d + 1) {
+      const costUnder = (o: number) => {
+        const i = nearestIndex(fgT, n, bgT[j] - o);
+        return costs.cost(i, j);
+      };
+      if (costUnder(near[1].r.offset) < costUnder(near[0].r.offset)) {
+        offset = near[1].r.offset;
       }
     }
-    return best.offset;
+    fit.set(j, offset);
+    return offset;
   };
   const moment = (j: number): number => {
     let s = j;
