@@ -233,7 +233,7 @@ function offsetSegments(
     if (recent.length > 7) recent.shift();
   }
   if (run.length > 0) runs.push(run);
-  return runs.map((r) => {
+  const segments = runs.map((r) => {
     const starts = new Float64Array(r.length),
       ends = new Float64Array(r.length);
     r.forEach((i, k) => {
@@ -264,7 +264,41 @@ function offsetSegments(
     if (fine !== undefined && Math.abs(fine - mean) < period(first)) {
       offset = fine;
     }
-    return { first, last, offset };
+    return { first, last, offset, anchors: r.length };
+  });
+  return snapToReference(segments, fgT, bgT, m);
+}
+
+/**
+ * Drops and stalls remove or repeat whole frames, so every run's offset
+ * differs from another's by a whole number of bg (or fg) frames. Short runs
+ * estimate their sub-frame phase poorly; the run with the most anchors
+ * estimates it best. Each other run is snapped to the best run's offset plus
+ * whole frames when its own estimate lies within 0.3 of a frame of that.
+ */
+function snapToReference(
+  segments: (Segment & { anchors: number })[],
+  fgT: Float64Array,
+  bgT: Float64Array,
+  m: number,
+): Segment[] {
+  if (segments.length < 2) return segments;
+  const ref = segments.reduce((a, b) => (b.anchors > a.anchors ? b : a));
+  const period = (t: Float64Array, count: number) =>
+    count > 1 ? (t[count - 1] - t[0]) / (count - 1) : 0;
+  const periods = [period(bgT, m), period(fgT, fgT.length)].filter((p) =>
+    p > 0
+  );
+  return segments.map((g) => {
+    if (g === ref) return g;
+    const d = g.offset - ref.offset;
+    for (const p of periods) {
+      const k = Math.round(d / p);
+      if (Math.abs(d - k * p) < 0.3 * p) {
+        return { ...g, offset: ref.offset + k * p };
+      }
+    }
+    return g;
   });
 }
 
