@@ -29,7 +29,7 @@ export interface CoarseScan {
   readonly samples: readonly GrayImage[];
   /** Frame index of each sample. */
   readonly sampleIndices: readonly number[];
-  /** Gray frames kept every `keepEvery` frames (index → image). */
+  /** Gray frames kept every `keepEvery` frames, each with its successor (index → image). */
   readonly every: ReadonlyMap<number, GrayImage>;
   /** Frame `index` as a gray image when it was kept (all, or every k-th). */
   frame(index: number): GrayImage | undefined;
@@ -105,11 +105,10 @@ export async function scanCoarse(options: ScanOptions): Promise<CoarseScan> {
       sampleIndices.push(idx);
     }
     if (k > 0) {
-      for (
-        let q = Math.ceil(batch.start / k) * k;
-        q < batch.start + batch.count;
-        q += k
-      ) {
+      // Every k-th frame and the one after it: frame rates that put every
+      // other fg frame between two bg frames need both parities.
+      for (let q = batch.start; q < batch.start + batch.count; q++) {
+        if (q % k !== 0 && (q - 1) % k !== 0) continue;
         const o = (q - batch.start) * size;
         const g = toGray({ ...format, data: batch.data.slice(o, o + size) });
         every.set(q, { width: g.width, height: g.height, data: g.data });

@@ -187,8 +187,17 @@ export function refineFrames(input: PickInput, k = 3): number[] {
     }
     if (picks.length >= k) break;
   }
-  // Cheapest first: the exact stage seeks to the first ones only.
-  return picks;
+  // Each pick with its next frame: when the frame rates make every other fg
+  // frame fall halfway between two bg frames, one of the two is a
+  // same-moment pair, and the exact stage pins on the better matching ones.
+  const paired: number[] = [];
+  for (const i of picks) {
+    paired.push(i);
+    if (i + 1 < n && (!input.allowed || input.allowed(i + 1))) {
+      if (!picks.includes(i + 1)) paired.push(i + 1);
+    }
+  }
+  return paired;
 }
 
 /** Coarse-scale gray frames already in memory, by frame index. */
@@ -237,7 +246,7 @@ export async function exactPlacement(
     coarse?: CoarseFrames;
     /** The placement the alignment was made with. */
     current: Placement;
-    /** Picks also pinned at full resolution (default 2, 1 above a megapixel). */
+    /** Picks also pinned at full resolution (default 2, 1 above a megapixel): those that matched best. */
     fullPicks?: number;
   },
 ): Promise<ExactPlacement> {
@@ -270,22 +279,6 @@ export async function exactPlacement(
       ? kept
       : await grab(bg, first, last - first + 1, undefined, bw, bh, signal);
   };
-  // Full-resolution fg frames for the first `fullPicks` picks (each is a
-  // seek; the caller orders picks cheapest first), fetched meanwhile.
-  // One big frame pins a pixel as surely as two small ones.
-  const full = picks.slice(
-    0,
-    Math.max(
-      1,
-      options.fullPicks ?? (fg.width * fg.height > 1_000_000 ? 1 : 2),
-    ),
-  );
-  const fgFullPromise = Promise.all(
-    full.map(async (p) =>
-      (await grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal))[0]
-    ),
-  );
-  fgFullPromise.catch(() => {});
   // Each pick against the bg frames around its own match only (cross pairs
   // are different moments and only cost time), one pick at a time so its
   // frames can go before the next; then the picks vote.
@@ -309,7 +302,6 @@ export async function exactPlacement(
       perPick.push(undefined); // a blank pick
     }
   }
-  const fgFull = await fgFullPromise;
   const found = perPick.filter((p) => p !== undefined);
   if (found.length === 0) {
     throw new NoMatchError(
@@ -338,6 +330,28 @@ export async function exactPlacement(
     .map((p) => p.delta)
     .sort((a, b) => a - b);
   const shift = deltas[deltas.length >> 1];
+  // Full resolution on the picks that matched their moment best at the
+  // coarse scale (same-moment pairs, not frames halfway between two bg
+  // frames, whose moving parts would pull the pixel); one big frame pins a
+  // pixel as surely as two small ones.
+  const count = Math.max(
+    1,
+    options.fullPicks ?? (fg.width * fg.height > 1_000_000 ? 1 : 2),
+  );
+  const full = picks
+    .map((p, k) => ({ p, m: perPick[k] }))
+    .filter((e) =>
+      e.m && Math.abs(e.m.placement.x - vote.x) <= 1 &&
+      Math.abs(e.m.placement.y - vote.y) <= 1
+    )
+    .sort((a, b) => b.m!.placement.confidence - a.m!.placement.confidence)
+    .slice(0, count)
+    .map((e) => e.p);
+  const fgFull = await Promise.all(
+    full.map(async (p) =>
+      (await grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal))[0]
+    ),
+  );
   const guess: Placement = {
     ...vote,
     x: clampInt(Math.round(vote.x * bg.width / bw), 0, bg.width - fg.width),
