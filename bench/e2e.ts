@@ -13,6 +13,7 @@
 
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
+import { exists } from "../tests/fixtures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -46,15 +47,6 @@ async function run(cmd: string, args: string[]): Promise<void> {
     throw new Error(
       `${cmd} failed: ${new TextDecoder().decode(out.stderr).slice(-500)}`,
     );
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main, normaliseArgs } from "../cli.ts";
-import { fixtureDir, makePair, standardPairs } from "./fixtures.ts";
+import { exists, fixtureDir, makePair, standardPairs } from "./fixtures.ts";
 
 const dir = await fixtureDir();
 const spec = standardPairs.find((s) => s.name === "offset_crop") ??
@@ -30,15 +30,6 @@ async function cli(args: string[], env: Record<string, string> = {}) {
     stdout: new TextDecoder().decode(out.stdout),
     stderr: new TextDecoder().decode(out.stderr),
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("snake_case flags of the original are accepted", () => {

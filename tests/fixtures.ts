@@ -719,9 +719,11 @@ interface TruthFile {
   truth: Omit<Truth, "expected"> & { expected: number[] };
 }
 
-async function exists(path: string): Promise<boolean> {
+/** True when `path` exists, and (with `nonEmpty`) holds at least a byte. */
+export async function exists(path: string, nonEmpty = false): Promise<boolean> {
   try {
-    return (await Deno.stat(path)).size > 0;
+    const info = await Deno.stat(path);
+    return !nonEmpty || info.size > 0;
   } catch {
     return false;
   }
@@ -737,7 +739,7 @@ async function loadCached(
     const file = JSON.parse(await Deno.readTextFile(json)) as TruthFile;
     if (file.version !== GENERATOR_VERSION) return null;
     if (canonical(file.spec) !== canonical(spec)) return null;
-    if (!(await exists(bg)) || !(await exists(fg))) return null;
+    if (!(await exists(bg, true)) || !(await exists(fg, true))) return null;
     const truth: Truth = {
       ...file.truth,
       expected: Int32Array.from(file.truth.expected),
