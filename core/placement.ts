@@ -282,25 +282,38 @@ export async function exactPlacement(
   // Each pick against the bg frames around its own match only (cross pairs
   // are different moments and only cost time), one pick at a time so its
   // frames can go before the next; then the picks vote.
-  const perPick: ({ delta: number; placement: Placement } | undefined)[] = [];
-  for (const p of picks) {
-    const first = Math.max(0, p.bg - span);
-    const last = Math.min(bg.frames - 1, p.bg + span);
+  const perPick: ({ delta: number; placement: Placement } | undefined)[] = picks
+    .map(() => undefined);
+  // Neighbouring picks (a frame and the next) share one window and one
+  // search: the bg frames around them are the same.
+  for (let g = 0; g < picks.length;) {
+    let h = g + 1;
+    while (h < picks.length && picks[h].fg === picks[h - 1].fg + 1) h++;
+    const group = picks.slice(g, h);
+    const first = Math.max(0, Math.min(...group.map((p) => p.bg)) - span);
+    const last = Math.min(
+      bg.frames - 1,
+      Math.max(...group.map((p) => p.bg)) + span,
+    );
     try {
       const found = await locator.locate({
-        fg: [await fgCoarse(p.fg)],
+        fg: await Promise.all(group.map((p) => fgCoarse(p.fg))),
         bg: await bgCoarse(first, last),
         unscaled: options.unscaled,
         precision: options.precision,
       });
-      const m = found.matches[0];
-      perPick.push(
-        m ? { delta: first + m.bg - p.bg, placement: m.placement } : undefined,
-      );
+      for (const m of found.matches) {
+        const p = group[m.fg];
+        perPick[g + m.fg] = {
+          delta: first + m.bg - p.bg,
+          placement: m.placement,
+        };
+      }
     } catch (err) {
       if (!(err instanceof Error) || err instanceof VidkompyError) throw err;
-      perPick.push(undefined); // a blank pick
+      // Blank picks: they simply do not vote.
     }
+    g = h;
   }
   const found = perPick.filter((p) => p !== undefined);
   if (found.length === 0) {
@@ -347,11 +360,13 @@ export async function exactPlacement(
     .sort((a, b) => b.m!.placement.confidence - a.m!.placement.confidence)
     .slice(0, count)
     .map((e) => e.p);
-  const fgFull = await Promise.all(
+  // Started now, awaited with the bg windows: the two seeks run together.
+  const fgFull = Promise.all(
     full.map(async (p) =>
       (await grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal))[0]
     ),
   );
+  fgFull.catch(() => {});
   const guess: Placement = {
     ...vote,
     x: clampInt(Math.round(vote.x * bg.width / bw), 0, bg.width - fg.width),
@@ -372,10 +387,18 @@ export async function exactPlacement(
       width: Math.min(bg.width, around.x + fg.width + radius + 2) - x0,
       height: Math.min(bg.height, around.y + fg.height + radius + 2) - y0,
     };
-    const pairs: RefinePair[] = await Promise.all(full.map(async (l, k) => {
-      const j = Math.max(0, Math.min(bg.frames - 1, l.bg + delta));
-      const [window] = await grab(bg, j, 1, win, win.width, win.height, signal);
-      return { fg: fgFull[k], bg: window, originX: win.x, originY: win.y };
+    const [fgs, windows] = await Promise.all([
+      fgFull,
+      Promise.all(full.map(async (l) => {
+        const j = Math.max(0, Math.min(bg.frames - 1, l.bg + delta));
+        return (await grab(bg, j, 1, win, win.width, win.height, signal))[0];
+      })),
+    ]);
+    const pairs: RefinePair[] = full.map((_, k) => ({
+      fg: fgs[k],
+      bg: windows[k],
+      originX: win.x,
+      originY: win.y,
     }));
     // Halved first when the frames are big: the full-resolution pass then
     // only checks ±2 px around the halved answer.
