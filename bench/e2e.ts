@@ -105,36 +105,11 @@ if (!(await exists(bgPath)) || !(await exists(fgPath))) {
   ]);
 }
 
-/** Runs a child, returning wall seconds and the peak VmHWM (kB) seen by polling. */
-async function timed(
-  cmd: string,
-  args: string[],
-  watchMemory: boolean,
-): Promise<{ seconds: number; peakKb: number; stderr: string }> {
+/** Runs a child to completion and returns its wall time in seconds. */
+async function timed(cmd: string, args: string[]): Promise<number> {
   const t0 = performance.now();
-  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" })
-    .spawn();
-  let peakKb = 0;
-  let polling = watchMemory;
-  const poll = (async () => {
-    while (polling) {
-      try {
-        // /proc files report size 0, so read them through a stream.
-        const file = await Deno.open(`/proc/${child.pid}/status`);
-        const status = await new Response(file.readable).text();
-        const m = status.match(/VmHWM:\s+(\d+) kB/);
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch { /* exited */ }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  })();
-  const out = await child.output();
-  polling = false;
-  await poll;
-  const seconds = (performance.now() - t0) / 1000;
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`${cmd} failed:\n${stderr.slice(-1500)}`);
-  return { seconds, peakKb, stderr };
+  await run(cmd, args);
+  return (performance.now() - t0) / 1000;
 }
 
 const x264 = [
@@ -170,8 +145,8 @@ for (let r = 0; r < runs; r++) {
       "-c:a",
       "copy",
       floorOut,
-    ], false);
-    floors.push(floor.seconds);
+    ]);
+    floors.push(floor);
   } else {
     // Analysis floor: ffmpeg decoding both inputs in parallel.
     const t0 = performance.now();
@@ -201,16 +176,12 @@ for (let r = 0; r < runs; r++) {
     "--report",
     report,
     ...(values["dry-run"] ? ["--dry-run"] : []),
-  ], true);
-  comps.push(comp.seconds);
+  ]);
+  comps.push(comp);
   const rep = JSON.parse(await Deno.readTextFile(report));
   // The tool reports its own VmHWM at exit (main thread and workers, no
-  // ffmpeg children); the polled figure is a fallback.
-  peaks.push(
-    typeof rep.peak_memory_mb === "number"
-      ? rep.peak_memory_mb * 1024
-      : comp.peakKb,
-  );
+  // ffmpeg children).
+  peaks.push(rep.peak_memory_mb ?? NaN);
   stages = rep.timings;
   // Truth: fg frame i shows the moment of bg frame i + LEAD·FPS.
   const map: number[] = rep.frame_map;
@@ -218,9 +189,9 @@ for (let r = 0; r < runs; r++) {
   const exact = map.filter((j, i) => j === i + lead).length;
   console.error(
     `run ${r + 1}: floor ${floors[r].toFixed(2)} s, comp ${
-      comp.seconds.toFixed(2)
+      comp.toFixed(2)
     } s, peak ${
-      (peaks[r] / 1024).toFixed(0)
+      peaks[r].toFixed(0)
     } MB, placement (${rep.placement.x}, ${rep.placement.y}), exact ${exact}/${map.length}`,
   );
 }
@@ -237,7 +208,7 @@ console.log(
   `vidkompy comp${values["dry-run"] ? " --dry-run" : ""}: ${comp.toFixed(2)} s`,
 );
 console.log(`ratio: ${(comp / floor).toFixed(2)}×`);
-console.log(`tool peak memory (VmHWM): ${(peak / 1024).toFixed(0)} MB`);
+console.log(`tool peak memory (VmHWM): ${peak.toFixed(0)} MB`);
 console.log(
   `stages: ${Object.entries(stages).map(([k, v]) => `${k} ${v}s`).join(", ")}`,
 );

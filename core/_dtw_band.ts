@@ -35,53 +35,6 @@ export function medianStep(
   return diffs[diffs.length >> 1];
 }
 
-/**
- * Midpoint of the region covered by the most half-open intervals
- * [starts[k], ends[k]), ties going to the region nearest 0; undefined when
- * there are no intervals. Sorts the arrays in place.
- *
- * Used for the sub-frame phase of the offset: every frame whose best match
- * is unambiguous restricts the offset to the interval that makes that match
- * the nearest bg frame in time, and the offset consistent with the most
- * frames is the estimate.
- */
-export function densestPoint(
-  starts: Float64Array,
-  ends: Float64Array,
-): number | undefined {
-  const count = starts.length;
-  if (count === 0) return undefined;
-  starts.sort();
-  ends.sort();
-  let a = 0;
-  let b = 0;
-  let cover = 0;
-  let best = -1;
-  let bestDist = Infinity;
-  let result: number | undefined;
-  while (a < count) {
-    // Ends first at equal positions: the intervals are half-open.
-    if (ends[b] <= starts[a]) {
-      cover--;
-      b++;
-      continue;
-    }
-    cover++;
-    const x = starts[a++];
-    const next = a < count && starts[a] < ends[b] ? starts[a] : ends[b];
-    if (next > x) {
-      const mid = (x + next) / 2;
-      const dist = Math.abs(mid);
-      if (cover > best || (cover === best && dist < bestDist)) {
-        best = cover;
-        bestDist = dist;
-        result = mid;
-      }
-    }
-  }
-  return result;
-}
-
 /** The banded DP problem: one band of bg indices per fg frame (row). */
 export interface BandProblem {
   /** Number of rows (fg frames). */

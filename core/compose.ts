@@ -248,13 +248,15 @@ export async function compose(options: ComposeOptions): Promise<void> {
   const [encStatus] = await Promise.all([encoder.status, decoder.status]);
   await decoderErr;
   const encText = (await encoderErr).text();
-  if (failure && !(failure instanceof TypeError && encText)) throw failure;
-  if (!encStatus.success || failure) {
-    if (options.signal?.aborted) throw options.signal.reason;
+  if (options.signal?.aborted) throw options.signal.reason;
+  // A failed encoder explains itself (a write into its closed stdin is only
+  // the symptom); otherwise our own failure is the news.
+  if (!encStatus.success) {
     throw new FfmpegError(
       `ffmpeg failed while encoding: ${lastLines(encText)}`,
     );
   }
+  if (failure) throw failure;
 }
 
 /** Compose when ffmpeg can read the bg itself (see {@link contiguousStart}). */

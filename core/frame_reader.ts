@@ -39,8 +39,6 @@ export interface DecodeOptions {
   readonly format: FrameFormat;
   /** Region of the (display-oriented) source to keep before scaling. */
   readonly crop?: Rect;
-  /** Only these frame indices (ascending, decode order of presentation) are emitted. */
-  readonly select?: readonly number[];
   /** Start at a frame (see `seekPlan`): seek near it, keep frames from it on. */
   readonly start?: SeekPlan;
   /** Stop after this many emitted frames. */
@@ -85,12 +83,6 @@ export function analysisFilter(options: DecodeOptions): string {
   const parts: string[] = [];
   if (options.start) {
     parts.push(`select='gte(t\\,${options.start.frameTime.toFixed(6)})'`);
-  }
-  if (options.select && options.select.length > 0) {
-    // Selecting first avoids scaling frames that are thrown away.
-    parts.push(
-      `select='${options.select.map((n) => `eq(n\\,${n})`).join("+")}'`,
-    );
   }
   const c = options.crop;
   if (c) parts.push(`crop=${c.width}:${c.height}:${c.x}:${c.y}:exact=1`);

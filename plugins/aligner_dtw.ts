@@ -29,8 +29,8 @@ import type {
   Alignment,
   PluginDefinition,
 } from "../core/types.ts";
-import { densestPoint, medianStep, solveBand } from "../core/_dtw_band.ts";
-import { nearestIndex } from "../core/timeline.ts";
+import { medianStep, solveBand } from "../core/_dtw_band.ts";
+import { densestPoint, nearestIndex } from "../core/timeline.ts";
 import { estimateOffset } from "../core/_dtw_offset.ts";
 
 /** Options of the `dtw` aligner. */

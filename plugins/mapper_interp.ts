@@ -19,8 +19,7 @@ import type {
   Mapper,
   PluginDefinition,
 } from "../core/types.ts";
-import { densestPoint } from "../core/_dtw_band.ts";
-import { nearestIndex } from "../core/timeline.ts";
+import { densestPoint, nearestIndex } from "../core/timeline.ts";
 
 /**
  * Options of the `interp` mapper.
