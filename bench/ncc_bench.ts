@@ -12,18 +12,7 @@ import type { GrayImage } from "../core/frame.ts";
 import { nccMap, prepareTemplate } from "../core/ncc.ts";
 import type { LocateRequest, RefinePair } from "../core/types.ts";
 import { createTemplate } from "../plugins/locator_template.ts";
-
-/** mulberry32. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../plugins/_fingerprint_testing.ts";
 
 /** Blobs, rectangles and grain, quantised; `salt` adds moving objects. */
 function scene(

@@ -1,5 +1,6 @@
 /**
- * Test support for the fingerprinter plugins (private: the leading
+ * Test support for the plugins: a seeded PRNG and frame builders for every
+ * plugin test, and the fingerprinter contract (private: the leading
  * underscore keeps it out of the plugin table and the public API).
  *
  * Every fingerprinter promises the same things to the pipeline: identical

@@ -14,21 +14,10 @@ import {
   plugin,
   templateDefaults,
 } from "./locator_template.ts";
+import { rng } from "./_fingerprint_testing.ts";
 
 // ---------------------------------------------------------------------------
 // Synthetic scenes with known ground truth.
-
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Canvas {
   width: number;
