@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { exists } from "../tests/fixtures.ts";
+import { median, parallelDecodeSeconds, run, timed } from "./_run.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,20 +36,6 @@ const LEAD = 0.5; // the bg starts this much earlier than the fg
 const FG_SECONDS = 8;
 const bgPath = join(dir, "e2e_bg.mp4");
 const fgPath = join(dir, "e2e_fg.mp4");
-
-async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdout: "null",
-    stderr: "piped",
-  })
-    .output();
-  if (!out.success) {
-    throw new Error(
-      `${cmd} failed: ${new TextDecoder().decode(out.stderr).slice(-500)}`,
-    );
-  }
-}
 
 if (!(await exists(bgPath)) || !(await exists(fgPath))) {
   console.error("making the 1080p60 pair (once; cached in .cache/bench)…");
@@ -105,13 +92,6 @@ if (!(await exists(bgPath)) || !(await exists(fgPath))) {
   ]);
 }
 
-/** Runs a child to completion and returns its wall time in seconds. */
-async function timed(cmd: string, args: string[]): Promise<number> {
-  const t0 = performance.now();
-  await run(cmd, args);
-  return (performance.now() - t0) / 1000;
-}
-
 const x264 = [
   "-c:v",
   "libx264",
@@ -148,14 +128,7 @@ for (let r = 0; r < runs; r++) {
     ]);
     floors.push(floor);
   } else {
-    // Analysis floor: ffmpeg decoding both inputs in parallel.
-    const t0 = performance.now();
-    await Promise.all(
-      [bgPath, fgPath].map((p) =>
-        run("ffmpeg", ["-v", "error", "-an", "-i", p, "-f", "null", "-"])
-      ),
-    );
-    floors.push((performance.now() - t0) / 1000);
+    floors.push(await parallelDecodeSeconds([bgPath, fgPath]));
   }
   const comp = await timed(Deno.execPath(), [
     "run",
@@ -195,7 +168,6 @@ for (let r = 0; r < runs; r++) {
     } MB, placement (${rep.placement.x}, ${rep.placement.y}), exact ${exact}/${map.length}`,
   );
 }
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const floor = median(floors), comp = median(comps), peak = median(peaks);
 console.log(
   `${

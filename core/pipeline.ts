@@ -5,6 +5,12 @@
  * @module
  */
 
+import {
+  describeStretches,
+  outsideBg,
+  type UncoveredStretch,
+  uncoveredStretches,
+} from "./coverage.ts";
 import { compose } from "./compose.ts";
 import { InputError, NoMatchError } from "./errors.ts";
 import { coveringFormat, frameBytes } from "./frame.ts";
@@ -117,6 +123,8 @@ export interface CompositeResult {
   readonly matchedFrames: number;
   /** Mean similarity. */
   readonly meanSimilarity: number;
+  /** Runs of fg frames without a match in the bg (e.g. a fg longer than the bg). */
+  readonly uncovered: readonly UncoveredStretch[];
   /** Seconds spent per stage. */
   readonly timings: Record<string, number>;
 }
@@ -177,13 +185,6 @@ export async function composite(
   }
   log.debug(describe("fg", fg));
   log.debug(describe("bg", bg));
-  if (fg.duration > bg.duration + 0.5) {
-    log.info(
-      `note: the fg (${fg.duration.toFixed(2)} s) is longer than the bg (${
-        bg.duration.toFixed(2)
-      } s); fg frames beyond the bg hold its nearest frame`,
-    );
-  }
   lap("probe");
 
   // One coarse decode of each video: fg fingerprints stream to the workers,
@@ -481,6 +482,26 @@ export async function composite(
     );
   }
 
+  // Stretches shorter than a quarter second are flashes or cuts, not
+  // missing footage.
+  const uncovered = uncoveredStretches(
+    outsideBg(
+      result.fgLine.times,
+      alignment.offsetSeconds,
+      result.bgLine.times,
+      bg.fps,
+    ),
+    result.fgLine.times,
+    Math.max(3, Math.round(fg.fps / 4)),
+  );
+  if (uncovered.length > 0) {
+    log.info(
+      `note: fg ${describeStretches(uncovered)} ${
+        uncovered.length === 1 ? "has" : "have"
+      } no match in the bg; those frames show the nearest bg frame`,
+    );
+  }
+
   const offsetSeconds = alignment.offsetSeconds;
   if (output) {
     const temp = temporaryPath(output);
@@ -515,6 +536,7 @@ export async function composite(
     similarity,
     matchedFrames: matched,
     meanSimilarity,
+    uncovered,
     timings,
   };
 }

@@ -42,6 +42,10 @@ export function reportObject(r: CompositeResult): Record<string, unknown> {
     mean_similarity: round(r.meanSimilarity),
     frame_map: Array.from(r.frameMap),
     similarity: Array.from(r.similarity, (v) => round(v)),
+    uncovered_seconds: r.uncovered.map((u) => [
+      round(u.startSeconds, 3),
+      round(u.endSeconds, 3),
+    ]),
     timings: Object.fromEntries(
       Object.entries(r.timings).map(([k, v]) => [k, round(v, 3)]),
     ),

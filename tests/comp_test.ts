@@ -42,6 +42,28 @@ for (const spec of standardPairs) {
   });
 }
 
+Deno.test("comp says which fg seconds lie outside the bg (fg longer at both ends)", async () => {
+  const spec = standardPairs.find((s) => s.name === "fg_longer")!;
+  const pair = await makePair(spec, dir);
+  const result = await composite({ bg: pair.bg, fg: pair.fg, dryRun: true });
+  // The bg shows master seconds 0.5–3.5 of the fg's 0–4.
+  const spans = result.uncovered.map((u) => [u.startSeconds, u.endSeconds]);
+  assert.equal(spans.length, 2, JSON.stringify(spans));
+  const frame = 1 / spec.fgFps;
+  assert.ok(Math.abs(spans[0][0] - 0) < frame / 2);
+  assert.ok(Math.abs(spans[0][1] - 0.5) <= frame, `${spans[0][1]}`);
+  assert.ok(Math.abs(spans[1][0] - 3.5) <= frame, `${spans[1][0]}`);
+  assert.ok(Math.abs(spans[1][1] - 4) <= frame, `${spans[1][1]}`);
+  // A pair whose fg lies inside the bg has nothing uncovered.
+  const inside = await makePair(standardPairs[0], dir);
+  const whole = await composite({
+    bg: inside.bg,
+    fg: inside.fg,
+    dryRun: true,
+  });
+  assert.deepEqual(whole.uncovered, []);
+});
+
 const base = standardPairs.find((s) => s.name === "fps_25_30") ??
   standardPairs[0];
 
