@@ -9,7 +9,7 @@
  */
 
 import { FfmpegError } from "./errors.ts";
-import { decodeArgs } from "./frame_reader.ts";
+import { decodeArgs, type Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekPlan } from "./probe.ts";
 import {
   drain,
@@ -18,6 +18,7 @@ import {
   spawnFfmpeg,
   TailBuffer,
 } from "./process.ts";
+import { anyFeathered, featherFilter, featherSides } from "./feather.ts";
 import type { Placement, ProgressCallback } from "./types.ts";
 
 /** Everything the composer needs. */
@@ -38,6 +39,13 @@ export interface ComposeOptions {
   readonly preset: string;
   /** x264 CRF. */
   readonly crf: number;
+  /**
+   * The part of the fg to compose, in fg pixels (even, inside any black
+   * bars: `--engine mask`); default the whole fg.
+   */
+  readonly content?: Rect;
+  /** Width in px of a feathered alpha edge on sides over visible bg (0 = hard edge). */
+  readonly smoothMargin?: number;
   /** Progress sink. */
   readonly progress?: ProgressCallback;
   /** Abort. */
@@ -54,7 +62,6 @@ function sec(t: number): string {
   return Math.max(0, t).toFixed(6);
 }
 
-/** The encoder's argv: raw bg on stdin, the fg file, maybe the bg for audio. */
 /**
  * The first bg frame when the map is one run of consecutive bg frames
  * (bg frame k + i under fg frame i, the usual case for equal frame rates),
@@ -72,6 +79,10 @@ export function contiguousStart(
   return k;
 }
 
+/**
+ * The encoder's argv: the bg (raw frames on stdin, or the file itself when
+ * the map is one consecutive run), the fg file, maybe the bg for audio.
+ */
 export function encoderArgs(options: ComposeOptions): string[] {
   const { bg, fg, placement } = options;
   const rate = fg.fpsRational;
@@ -106,18 +117,36 @@ export function encoderArgs(options: ComposeOptions): string[] {
   // Both video inputs are put on the fg frame index timeline so they advance
   // in lockstep: raw bg frame k belongs under fg frame k.
   let fgChain = `[1:v]setpts=N/(${rate})/TB`;
+  const c = options.content ??
+    { x: 0, y: 0, width: fg.width, height: fg.height };
+  if (
+    c.x !== 0 || c.y !== 0 || c.width !== fg.width || c.height !== fg.height
+  ) {
+    // Black bars are cut before the overlay, so they never cover the bg.
+    fgChain += `,crop=${c.width}:${c.height}:${c.x}:${c.y}:exact=1`;
+  }
+  let w = c.width, h = c.height;
   if (placement.scale !== 1) {
-    const w = Math.round(fg.width * placement.scale);
-    const h = Math.round(fg.height * placement.scale);
+    w = Math.round(c.width * placement.scale);
+    h = Math.round(c.height * placement.scale);
     fgChain += `,scale=${w}:${h}:flags=lanczos`;
   }
-  const x = Math.round(placement.x), y = Math.round(placement.y);
+  const x = Math.round(placement.x + c.x * placement.scale);
+  const y = Math.round(placement.y + c.y * placement.scale);
+  const sides = featherSides({ x, y, width: w, height: h }, bg);
+  const fgPart = options.smoothMargin && anyFeathered(sides)
+    ? `${fgChain}[f0];` +
+      featherFilter(w, h, sides, options.smoothMargin, {
+        input: "f0",
+        output: "f",
+      })
+    : `${fgChain}[f]`;
   // The direct path trims the bg to its run (counted in decoded frames,
   // the same indices the map uses).
   const bgChain = direct === undefined
     ? `[0:v]setpts=N/(${rate})/TB[b]`
     : `[0:v]trim=start_frame=${direct},setpts=N/(${rate})/TB[b]`;
-  const filter = `${fgChain}[f];${bgChain};` +
+  const filter = `${fgPart};${bgChain};` +
     `[b][f]overlay=x=${x}:y=${y}:eof_action=pass[v]`;
   args.push("-filter_complex", filter, "-map", "[v]");
   if (fg.audio) {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { detectContent, scaleRect } from "./letterbox.ts";
 import {
   describeStretches,
   outsideBg,
@@ -89,6 +90,15 @@ export interface CompositeOptions {
   readonly dryRun?: boolean;
   /** Replace an existing output. */
   readonly overwrite?: boolean;
+  /**
+   * `full` (default) composes the whole fg; `mask` finds the fg's black bars
+   * and compares and composes only the content inside them.
+   */
+  readonly engine?: "full" | "mask";
+  /** Feather the fg's edges over visible bg. */
+  readonly smooth?: boolean;
+  /** Feather width in px with `smooth` (default 8). */
+  readonly margin?: number;
   /** Compose even when the fg does not seem to be in the bg. */
   readonly force?: boolean;
   /** Worker count (default: one per core). */
@@ -229,6 +239,7 @@ export async function composite(
       : undefined;
   let result;
   let placement: Placement;
+  let content: Rect | undefined;
   try {
     const fgSink = fingerprintSink({
       format: fgFormat,
@@ -266,6 +277,15 @@ export async function composite(
     ]);
     const fgWhole = await fgSink.finish();
     lap("decode");
+    if (options.engine === "mask") {
+      content = scaleRect(detectContent(fgScan.samples), {
+        width: fw,
+        height: fh,
+      }, fg);
+      log.debug(
+        `content inside the bars: ${content.width}×${content.height} at (${content.x}, ${content.y})`,
+      );
+    }
 
     // Spatial: fixed by the user, or found.
     let offsetHint: number | undefined;
@@ -297,7 +317,7 @@ export async function composite(
 
     /** The fg's features: from the scan, unless the fg overhangs the bg. */
     const fgFeatures = (at: Placement): Promise<VideoFeatures> => {
-      const region = analysisRegions(fg, bg, at).fg;
+      const region = analysisRegions(fg, bg, at, content).fg;
       if (!region) return Promise.resolve(fgWhole);
       return fingerprintVideo({
         path: fg.path,
@@ -314,7 +334,7 @@ export async function composite(
     };
     /** The bg's features under a placement: from kept frames, or decoded. */
     const bgFeatures = (at: Placement): Promise<VideoFeatures> => {
-      const region = analysisRegions(fg, bg, at).bg;
+      const region = analysisRegions(fg, bg, at, content).bg;
       if (bgScan.batches) {
         return fingerprintBatches(bgScan.batches, {
           format: bgFormat,
@@ -515,6 +535,8 @@ export async function composite(
         output: temp,
         preset: options.preset ?? "veryfast",
         crf: options.crf ?? 18,
+        content,
+        smoothMargin: options.smooth ? options.margin ?? 8 : 0,
         progress: log.progress,
         signal: options.signal,
       });
@@ -549,21 +571,28 @@ export function analysisRegions(
   fg: MediaInfo,
   bg: MediaInfo,
   p: Placement,
+  content?: Rect,
 ): { fg: Rect | undefined; bg: Rect } {
-  const w = fg.width * p.scale, h = fg.height * p.scale;
-  const x0 = Math.max(0, Math.round(p.x)), y0 = Math.max(0, Math.round(p.y));
-  const x1 = Math.min(bg.width, Math.round(p.x + w));
-  const y1 = Math.min(bg.height, Math.round(p.y + h));
+  // With --engine mask only the fg's content (inside its bars) is compared.
+  const c = content ?? { x: 0, y: 0, width: fg.width, height: fg.height };
+  const px = p.x + c.x * p.scale, py = p.y + c.y * p.scale;
+  const w = c.width * p.scale, h = c.height * p.scale;
+  const x0 = Math.max(0, Math.round(px)), y0 = Math.max(0, Math.round(py));
+  const x1 = Math.min(bg.width, Math.round(px + w));
+  const y1 = Math.min(bg.height, Math.round(py + h));
   if (x1 - x0 < 2 || y1 - y0 < 2) {
     throw new RangeError(
       `the placement (${p.x}, ${p.y}) puts the fg outside the bg`,
     );
   }
   const bgRect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-  const fx = Math.round((x0 - p.x) / p.scale);
-  const fy = Math.round((y0 - p.y) / p.scale);
-  const fw = Math.min(fg.width - fx, Math.round(bgRect.width / p.scale));
-  const fh = Math.min(fg.height - fy, Math.round(bgRect.height / p.scale));
+  const fx = c.x + Math.round((x0 - px) / p.scale);
+  const fy = c.y + Math.round((y0 - py) / p.scale);
+  const fw = Math.min(c.x + c.width - fx, Math.round(bgRect.width / p.scale));
+  const fh = Math.min(
+    c.y + c.height - fy,
+    Math.round(bgRect.height / p.scale),
+  );
   const whole = fx === 0 && fy === 0 && fw === fg.width && fh === fg.height;
   return {
     fg: whole ? undefined : { x: fx, y: fy, width: fw, height: fh },
