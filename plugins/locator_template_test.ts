@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { GrayImage } from "../core/frame.ts";
+import { type GrayImage, resizeArea } from "../core/frame.ts";
 import {
   downscale2,
   integralImages,
@@ -345,21 +345,25 @@ Deno.test("locate: 160×90 fg among 40 bg samples of 480×270 (7 fg samples)", a
   }
 });
 
-Deno.test("locate: all-blank fg throws; scaled search is not there yet", () => {
+Deno.test("locate: all-blank fg throws, scaled or not; a fg too big for any scale throws", () => {
   const bg = [crop(texture(100, 60, 14), 0, 0, 100, 60)];
   const loc = createTemplate();
+  for (const unscaled of [true, false]) {
+    assert.throws(
+      () =>
+        loc.locate({
+          fg: [flat(40, 30, 0), flat(40, 30, 128)],
+          bg,
+          unscaled,
+          precision: 2,
+        }),
+      (e: unknown) => e instanceof Error && /blank/.test(e.message),
+    );
+  }
+  // 1200 px wide at 10% is still wider than the 100 px bg.
+  const huge = crop(texture(1200, 200, 15), 0, 0, 1200, 200);
   assert.throws(
-    () => loc.locate(request([flat(40, 30, 0), flat(40, 30, 128)], bg)),
-    (e: unknown) => e instanceof Error && /blank/.test(e.message),
-  );
-  assert.throws(
-    () =>
-      loc.locate({
-        fg: [crop(bg[0], 10, 10, 40, 30)],
-        bg,
-        unscaled: false,
-        precision: 2,
-      }),
+    () => loc.locate({ fg: [huge], bg, unscaled: false, precision: 2 }),
     RangeError,
   );
 });
@@ -400,4 +404,429 @@ Deno.test("refine: exact position from a guess 3 px off, on bg windows", async (
     confidence: 0,
   }, 6);
   assert.deepEqual([q.x, q.y], [fx, fy]);
+});
+
+// ---------------------------------------------------------------------------
+// Scaled search, precision levels: ground truth
+
+function resized(g: GrayImage, w: number, h: number): GrayImage {
+  return {
+    width: w,
+    height: h,
+    data: resizeArea({ ...g, channels: 1 }, w, h).data,
+  };
+}
+
+/** Three box-blur passes (close to a Gaussian of σ ≈ radius): a soft fill. */
+function blur(g: GrayImage, radius: number): GrayImage {
+  const { width: w, height: h } = g;
+  let cur = Float32Array.from(g.data);
+  for (let pass = 0; pass < 3; pass++) {
+    for (const horizontal of [true, false]) {
+      const next = new Float32Array(w * h);
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          let sum = 0, n = 0;
+          for (let d = -radius; d <= radius; d++) {
+            const xx = horizontal ? x + d : x, yy = horizontal ? y : y + d;
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+            sum += cur[yy * w + xx];
+            n++;
+          }
+          next[y * w + x] = sum / n;
+        }
+      }
+      cur = next;
+    }
+  }
+  return { width: w, height: h, data: Uint8Array.from(cur, Math.round) };
+}
+
+function paste(bg: GrayImage, fg: GrayImage, x: number, y: number): GrayImage {
+  const data = bg.data.slice();
+  for (let j = 0; j < fg.height; j++) {
+    data.set(
+      fg.data.subarray(j * fg.width, (j + 1) * fg.width),
+      (y + j) * bg.width + x,
+    );
+  }
+  return { width: bg.width, height: bg.height, data };
+}
+
+/** gain·255·(v/255)^gamma + offset ± uniform noise, clamped. */
+function regradeGamma(
+  g: GrayImage,
+  gain: number,
+  offset: number,
+  gamma: number,
+  noise: number,
+  seed: number,
+): GrayImage {
+  const r = rng(seed);
+  const data = g.data.map((v) => {
+    const u = gain * 255 * (v / 255) ** gamma + offset +
+      (r() * 2 - 1) * noise;
+    return u < 0 ? 0 : u > 255 ? 255 : Math.round(u);
+  });
+  return { width: g.width, height: g.height, data };
+}
+
+/** A thumbnail of `fg` at `scale`, at (x, y), over a blurred fill of itself. */
+interface Thumbnail {
+  fg: GrayImage;
+  bg: GrayImage;
+  x: number;
+  y: number;
+  scale: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The fg (a busy 320×180 texture) area-resampled to round(320·s) ×
+ * round(180·s), pasted at an odd position of a 480×270 bg whose rest is the
+ * fg stretched and blurred (the usual fill behind a picture-in-picture).
+ */
+function thumbnail(scale: number, seed: number, fg?: GrayImage): Thumbnail {
+  const src = fg ?? crop(texture(320, 180, seed), 0, 0, 320, 180);
+  const width = Math.round(src.width * scale);
+  const height = Math.round(src.height * scale);
+  const x = Math.floor((480 - width) * 0.37) | 1;
+  const y = Math.floor((270 - height) * 0.61) | 1;
+  const fill = blur(resized(src, 480, 270), 6);
+  const bg = paste(fill, resized(src, width, height), x, y);
+  return { fg: src, bg, x, y, scale, width, height };
+}
+
+const SCALES = [0.25, 0.37, 0.5, 0.613, 0.8, 0.95];
+
+function scaledRequest(fg: GrayImage[], bg: GrayImage[], precision: number) {
+  return { fg, bg, unscaled: false, precision };
+}
+
+Deno.test("locate scaled: thumbnails at six fractional scales, levels 2-4 within 1 px and 0.5%", async () => {
+  const loc = createTemplate();
+  for (const [i, s] of SCALES.entries()) {
+    const t = thumbnail(s, 40 + i);
+    for (const precision of [2, 3, 4]) {
+      const p = (await loc.locate(scaledRequest([t.fg], [t.bg], precision)))
+        .placement;
+      const what = `s=${s} level ${precision}: ${
+        JSON.stringify(p)
+      } vs (${t.x}, ${t.y})`;
+      assert.ok(Math.abs(p.x - t.x) <= 1 && Math.abs(p.y - t.y) <= 1, what);
+      assert.ok(Math.abs(p.scale - s) <= 0.005, what);
+      // The fg was pasted as the very size the scale gives: NCC 1.
+      assert.ok(p.confidence > 0.99, what);
+      assert.equal(
+        Number.isInteger(p.x) && Number.isInteger(p.y),
+        precision < 4,
+        what,
+      );
+      // Sub-pixel answers stay near the whole-pixel truth.
+      if (precision === 4) {
+        assert.ok(Math.abs(p.x - t.x) < 0.3 && Math.abs(p.y - t.y) < 0.3, what);
+      }
+    }
+  }
+});
+
+Deno.test("locate scaled: level 0 is a ballpark, level 1 close", async () => {
+  // Level 0 answers from the coarsest level alone with a 10% scale grid: the
+  // scale is within 10% and the fg's centre within a tenth of its width (its
+  // top-left moves with any scale error). Level 1 stops at half resolution:
+  // ±1 px there is ±2 px here, and one size step there is 2/320 of scale.
+  const loc = createTemplate();
+  for (const [i, s] of SCALES.entries()) {
+    const t = thumbnail(s, 40 + i);
+    const p0 = (await loc.locate(scaledRequest([t.fg], [t.bg], 0))).placement;
+    const what0 = `s=${s} level 0: ${JSON.stringify(p0)} vs (${t.x}, ${t.y})`;
+    assert.ok(Math.abs(p0.scale - s) <= 0.1 * s, what0);
+    const cx = p0.x + 160 * p0.scale, cy = p0.y + 90 * p0.scale;
+    const near = Math.max(8, 0.1 * t.width);
+    assert.ok(Math.abs(cx - (t.x + 160 * s)) <= near, what0);
+    assert.ok(Math.abs(cy - (t.y + 90 * s)) <= near, what0);
+    const p1 = (await loc.locate(scaledRequest([t.fg], [t.bg], 1))).placement;
+    const what1 = `s=${s} level 1: ${JSON.stringify(p1)} vs (${t.x}, ${t.y})`;
+    assert.ok(Math.abs(p1.x - t.x) <= 2 && Math.abs(p1.y - t.y) <= 2, what1);
+    assert.ok(Math.abs(p1.scale - s) <= 0.01, what1);
+  }
+});
+
+Deno.test("locate scaled: one confidence measure at every level", async () => {
+  const loc = createTemplate();
+  const t = thumbnail(0.45, 50);
+  const confidence: number[] = [];
+  for (let precision = 0; precision <= 4; precision++) {
+    const p = (await loc.locate(scaledRequest([t.fg], [t.bg], precision)))
+      .placement;
+    // Recomputed independently: the fg resized to the reported scale, NCC
+    // against the bg under the reported (rounded) top-left.
+    const w = Math.round(320 * p.scale), h = Math.round(180 * p.scale);
+    const expected = nccAt(
+      t.bg,
+      resized(t.fg, w, h),
+      Math.round(p.x),
+      Math.round(p.y),
+    );
+    assert.ok(
+      Math.abs(p.confidence - Math.max(0, expected)) < 1e-6,
+      `level ${precision}`,
+    );
+    confidence.push(p.confidence);
+  }
+  // A rough answer is measured the same way, so it can only score lower.
+  assert.ok(confidence[0] < confidence[2], confidence.join(", "));
+  assert.ok(confidence[1] <= confidence[2], confidence.join(", "));
+});
+
+Deno.test("locate scaled: regraded (gain, offset, gamma) and noisy bg", async () => {
+  const loc = createTemplate();
+  const grades: [number, number, number, number][] = [
+    [1.1, -10, 0.8, 6],
+    [0.8, 30, 1.25, 4],
+  ];
+  for (const [i, s] of [0.37, 0.8].entries()) {
+    const t = thumbnail(s, 60 + i);
+    const bg = regradeGamma(t.bg, ...grades[i], 70 + i);
+    for (const precision of [2, 3, 4]) {
+      const p = (await loc.locate(scaledRequest([t.fg], [bg], precision)))
+        .placement;
+      const what = `s=${s} level ${precision}: ${
+        JSON.stringify(p)
+      } vs (${t.x}, ${t.y})`;
+      assert.ok(Math.abs(p.x - t.x) <= 1 && Math.abs(p.y - t.y) <= 1, what);
+      assert.ok(Math.abs(p.scale - s) <= 0.005, what);
+      assert.ok(p.confidence > 0.9, what);
+    }
+  }
+});
+
+Deno.test("locate scaled: crops at odd offsets of a noisy bg are found at 100%", async () => {
+  const loc = createTemplate();
+  const frame = crop(texture(480, 270, 80), 0, 0, 480, 270);
+  const bg = regrade(frame, 81);
+  for (const [x, y, w, h] of [[101, 57, 313, 177], [37, 141, 201, 97]]) {
+    for (const precision of [2, 3, 4]) {
+      const p = (await loc.locate(
+        scaledRequest([crop(frame, x, y, w, h)], [bg], precision),
+      )).placement;
+      const what = `${w}×${h} at (${x}, ${y}) level ${precision}: ${
+        JSON.stringify(p)
+      }`;
+      assert.ok(Math.abs(p.x - x) <= 1 && Math.abs(p.y - y) <= 1, what);
+      assert.ok(Math.abs(p.scale - 1) <= 0.005, what);
+    }
+  }
+});
+
+Deno.test("locate: fg identical to bg is (0, 0, 1), scaled or not, at every level", async () => {
+  const loc = createTemplate();
+  const g = crop(texture(480, 270, 90), 0, 0, 480, 270);
+  for (const unscaled of [true, false]) {
+    for (let precision = 0; precision <= 4; precision++) {
+      const p = (await loc.locate({ fg: [g], bg: [g], unscaled, precision }))
+        .placement;
+      const what = `unscaled=${unscaled} level ${precision}: ${
+        JSON.stringify(p)
+      }`;
+      if (!unscaled && precision === 0) {
+        // The ballpark's scale grid steps 10% at a time.
+        assert.ok(p.scale >= 0.9, what);
+        continue;
+      }
+      assert.deepEqual([p.x, p.y, p.scale], [0, 0, 1], what);
+      assert.ok(p.confidence > 0.999, what);
+    }
+  }
+});
+
+Deno.test("locate: a fg that is not in the bg gets a low confidence", async () => {
+  // Measured here (three seeds): unscaled 0.00 / 0.40 / 0.12. The scaled
+  // search tries tens of thousands of (scale, position) pairs down to 10%,
+  // where this fg is a 32×18 template of smooth blobs, and finds chance
+  // matches of 0.73 / 0.82 / 0.84 in the blurred fill (at ≈14% scale). So
+  // the scaled confidence separates "not there" from a true match (> 0.99
+  // here, > 0.9 regraded and noisy) but is not near 0: callers that must
+  // reject should require ≳ 0.9.
+  const loc = createTemplate();
+  const seen: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const fg = crop(texture(320, 180, 100 + k), 0, 0, 320, 180);
+    const bg = thumbnail(0.5, 110 + k).bg;
+    const unscaled = (await loc.locate(request([fg], [bg]))).placement;
+    const scaled = (await loc.locate(scaledRequest([fg], [bg], 2))).placement;
+    seen.push(
+      `${unscaled.confidence.toFixed(3)}/${scaled.confidence.toFixed(3)}`,
+    );
+    assert.ok(unscaled.confidence < 0.5, seen.join(" "));
+    assert.ok(scaled.confidence < 0.85, seen.join(" "));
+    // The same bg with this fg really in it scores far higher.
+    const there = thumbnail(0.5, 0, fg);
+    const real = (await loc.locate(scaledRequest([fg], [there.bg], 2)))
+      .placement;
+    assert.ok(real.confidence > 0.99, `${real.confidence}`);
+  }
+});
+
+Deno.test("locate scaled: 4 fg moments × 6 bg moments, every sample finds its moment", async () => {
+  const W = 320, H = 180, margin = 8;
+  const canvas = texture(W + 2 * margin, H + 2 * margin, 120);
+  const s = 0.45;
+  const moments = Array.from(
+    { length: 6 },
+    (_, m) => moment(canvas, margin, W, H, 0, 0, 130 + m),
+  );
+  const scenes = moments.map((f) => thumbnail(s, 0, f));
+  const bg = scenes.map((t, m) => regrade(t.bg, 140 + m));
+  const src = [1, 3, 4, 5];
+  const res = await createTemplate().locate(
+    scaledRequest(src.map((m) => moments[m]), bg, 2),
+  );
+  const t = scenes[0];
+  const p = res.placement;
+  const what = JSON.stringify(p);
+  assert.ok(Math.abs(p.x - t.x) <= 1 && Math.abs(p.y - t.y) <= 1, what);
+  assert.ok(Math.abs(p.scale - s) <= 0.005, what);
+  assert.deepEqual(res.matches.map((m) => m.bg), src);
+});
+
+Deno.test("locate scaled: a fg larger than the bg is found as a thumbnail", async () => {
+  const big = crop(texture(640, 360, 150), 0, 0, 640, 360);
+  const width = Math.round(640 * 0.3), height = Math.round(360 * 0.3);
+  const bg = paste(
+    blur(resized(big, 480, 270), 6),
+    resized(big, width, height),
+    203,
+    99,
+  );
+  for (const precision of [2, 4]) {
+    const p =
+      (await createTemplate().locate(scaledRequest([big], [bg], precision)))
+        .placement;
+    const what = JSON.stringify(p);
+    assert.ok(Math.abs(p.x - 203) <= 1 && Math.abs(p.y - 99) <= 1, what);
+    assert.ok(Math.abs(p.scale - 0.3) <= 0.005, what);
+  }
+});
+
+Deno.test("locate: level 4 finds a half-pixel position; level 2 a neighbouring pixel", async () => {
+  // The bg is a 2× canvas area-halved; the fg is the canvas shifted by one
+  // full-size pixel and halved: its truth is (x + 0.5, y + 0.5).
+  const canvas = crop(texture(960, 540, 160), 0, 0, 960, 540);
+  const bg = downscale2(canvas);
+  const [x, y] = [100, 60];
+  const fg = downscale2(crop(canvas, 2 * x + 1, 2 * y + 1, 400, 240));
+  const loc = createTemplate();
+  const p4 =
+    (await loc.locate({ fg: [fg], bg: [bg], unscaled: true, precision: 4 }))
+      .placement;
+  assert.ok(Math.abs(p4.x - (x + 0.5)) < 0.2, `${p4.x}`);
+  assert.ok(Math.abs(p4.y - (y + 0.5)) < 0.2, `${p4.y}`);
+  const p2 =
+    (await loc.locate({ fg: [fg], bg: [bg], unscaled: true, precision: 2 }))
+      .placement;
+  assert.ok(
+    [x, x + 1].includes(p2.x) && [y, y + 1].includes(p2.y),
+    JSON.stringify(p2),
+  );
+  // A scaled search may trade the half pixel for a template a pixel or two
+  // smaller (nothing here is an exact resize): it must still meet the bar.
+  const s4 = (await loc.locate(scaledRequest([fg], [bg], 4))).placement;
+  assert.ok(
+    Math.abs(s4.x - (x + 0.5)) <= 1 && Math.abs(s4.y - (y + 0.5)) <= 1,
+    JSON.stringify(s4),
+  );
+  assert.ok(Math.abs(s4.scale - 1) <= 0.005, JSON.stringify(s4));
+});
+
+Deno.test("locate scaled: a thumbnail half a pixel off still meets the bar", async () => {
+  // Built at twice the size with the thumbnail at odd coordinates, then
+  // area-halved: a 320×180 fg at exactly 50% (160×90) at (x + ½, y + ½).
+  // Whole-pixel NCC prefers a template one pixel smaller here (its
+  // misalignment shrinks towards the centre), so the scale comes out ≈ 0.4%
+  // low and the top-left ≈ ½ px right: inside the bar, not exact.
+  const fg = crop(texture(320, 180, 165), 0, 0, 320, 180);
+  const [x, y] = [141, 83];
+  const big = paste(blur(resized(fg, 960, 540), 12), fg, 2 * x + 1, 2 * y + 1);
+  const bg = downscale2(big);
+  const loc = createTemplate();
+  for (const precision of [2, 3, 4]) {
+    const p = (await loc.locate(scaledRequest([fg], [bg], precision)))
+      .placement;
+    const what = `level ${precision}: ${JSON.stringify(p)}`;
+    assert.ok(Math.abs(p.scale - 0.5) <= 0.005, what);
+    assert.ok(Math.abs(p.x - (x + 0.5)) <= 1, what);
+    assert.ok(Math.abs(p.y - (y + 0.5)) <= 1, what);
+  }
+});
+
+Deno.test("refine scaled: exact position and scale from a guess 3 px and 0.4% off", async () => {
+  // Full resolution: a 960×540 fg at 61.3% (588×331) in a 960×540 bg.
+  const fgFrame = crop(texture(960, 540, 170), 0, 0, 960, 540);
+  const s = 0.613, w = Math.round(960 * s), h = Math.round(540 * s);
+  const [fx, fy] = [211, 97];
+  const frame = paste(
+    blur(resized(fgFrame, 960, 540), 8),
+    resized(fgFrame, w, h),
+    fx,
+    fy,
+  );
+  const bgFrame = regradeGamma(frame, 1.05, 5, 0.9, 3, 171);
+  const ox = fx - 13, oy = fy - 9;
+  const pairs: RefinePair[] = [{
+    fg: fgFrame,
+    bg: crop(bgFrame, ox, oy, w + 26, h + 20),
+    originX: ox,
+    originY: oy,
+  }];
+  const guess = { x: fx + 3, y: fy - 3, scale: 0.609, confidence: 0.5 };
+  const p = await createTemplate().refine(pairs, guess, 5);
+  assert.deepEqual([p.x, p.y], [fx, fy], JSON.stringify(p));
+  assert.ok(Math.abs(p.scale - s) <= 0.002, JSON.stringify(p));
+  assert.ok(p.confidence > 0.9, JSON.stringify(p));
+  // refinePrecision 4 (the pipeline's level 4): fractional, still at the truth.
+  const q = await createTemplate({ refinePrecision: 4 }).refine(
+    pairs,
+    guess,
+    5,
+  );
+  assert.ok(
+    Math.abs(q.x - fx) < 0.3 && Math.abs(q.y - fy) < 0.3,
+    JSON.stringify(q),
+  );
+  assert.equal(q.scale, p.scale);
+});
+
+Deno.test("refine: refinePrecision 4 resolves a half-pixel position at 100%", async () => {
+  const canvas = crop(texture(1000, 600, 180), 0, 0, 1000, 600);
+  const frame = downscale2(canvas);
+  const [x, y] = [150, 70];
+  const fg = downscale2(crop(canvas, 2 * x + 1, 2 * y, 360, 200));
+  const pairs: RefinePair[] = [{
+    fg,
+    bg: crop(frame, x - 6, y - 6, 192, 112),
+    originX: x - 6,
+    originY: y - 6,
+  }];
+  const guess = { x: x + 2, y: y - 1, scale: 1, confidence: 0 };
+  const whole = await createTemplate().refine(pairs, guess, 4);
+  assert.ok(
+    [x, x + 1].includes(whole.x) && whole.y === y,
+    JSON.stringify(whole),
+  );
+  const fine = await createTemplate({ refinePrecision: 4 }).refine(
+    pairs,
+    guess,
+    4,
+  );
+  assert.ok(Math.abs(fine.x - (x + 0.5)) < 0.2, JSON.stringify(fine));
+  assert.ok(Math.abs(fine.y - y) < 0.2, JSON.stringify(fine));
+  // Level 3 adds the phase correlation check, which agrees here.
+  const checked = await createTemplate({ refinePrecision: 3 }).refine(
+    pairs,
+    guess,
+    4,
+  );
+  assert.deepEqual([checked.x, checked.y], [whole.x, whole.y]);
 });
