@@ -168,15 +168,18 @@ export async function composite(
   // Build every plugin first: a typo in a flag fails before any work.
   const aligner = await reg.create("aligner", options.temporalAlign ?? "dtw");
   const mapper = await reg.create("mapper", options.mapper ?? "interp");
-  const locator = await reg.create("locator", options.locator ?? "template");
-  const mix = parseFingerprintSpec(options.fingerprint ?? DEFAULT_FINGERPRINT);
-  const fingerprinters = await Promise.all(
-    mix.map((m) => reg.create("fingerprinter", m.name)),
-  );
   const precision = options.alignPrecision ?? 2;
   if (!Number.isInteger(precision) || precision < 0 || precision > 4) {
     throw new RangeError(`--align-precision must be 0..4, got ${precision}`);
   }
+  // refine() takes no precision argument: the locator is made with it.
+  const locator = await reg.create("locator", options.locator ?? "template", {
+    refinePrecision: precision,
+  });
+  const mix = parseFingerprintSpec(options.fingerprint ?? DEFAULT_FINGERPRINT);
+  const fingerprinters = await Promise.all(
+    mix.map((m) => reg.create("fingerprinter", m.name)),
+  );
 
   // The ffmpeg check runs alongside the probes; its clear message wins.
   const check = checkFfmpeg();
@@ -200,7 +203,11 @@ export async function composite(
   // One coarse decode of each video: fg fingerprints stream to the workers,
   // samples are kept for the spatial search, and the bg frames are kept when
   // they fit the memory budget (else the bg is decoded once more, cropped).
-  const { bw, bh, fw, fh, s: coarseScale } = coarseSizes(fg, bg);
+  const { bw, bh, fw, fh, s: coarseScale } = coarseSizes(
+    fg,
+    bg,
+    options.unscaled ?? true,
+  );
   const channels = coveringFormat(fingerprinters.map((f) => f.input)).channels;
   const fgFormat = { width: fw, height: fh, channels };
   const bgFormat = { width: bw, height: bh, channels };
@@ -456,7 +463,12 @@ export async function composite(
         Math.abs(exact.placement.x - placement.x),
         Math.abs(exact.placement.y - placement.y),
       );
-      if (exact.shift !== 0 || moved > 2 / coarseScale) {
+      // With the bg frames kept, a re-analysis costs a fraction of a second,
+      // and even a pixel or two of misplacement can tilt the sub-frame phase
+      // on moving content; otherwise only a move the coarse scale can see
+      // is worth another decode.
+      const worth = bgScan.batches ? 0 : 2 / coarseScale;
+      if (exact.shift !== 0 || moved > worth) {
         // Another moment or a clearly different window: analyse again
         // through it, and keep whichever analysis matches the whole video
         // better (a few frame pairs can be fooled by a pan; all frames,

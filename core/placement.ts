@@ -39,9 +39,18 @@ function median(values: number[]): number {
   return s.length === 0 ? NaN : s[s.length >> 1];
 }
 
-/** The coarse scale and the frame sizes at it. */
-export function coarseSizes(fg: MediaInfo, bg: MediaInfo): {
+/**
+ * The coarse scale and the frame sizes at it. `s` scales the bg, `fs` the
+ * fg: the same at 100%, but a scaled search may get a fg bigger than the bg,
+ * which is shrunk further (aspect kept) to fit the bg samples.
+ */
+export function coarseSizes(
+  fg: MediaInfo,
+  bg: MediaInfo,
+  unscaled = true,
+): {
   s: number;
+  fs: number;
   bw: number;
   bh: number;
   fw: number;
@@ -50,12 +59,15 @@ export function coarseSizes(fg: MediaInfo, bg: MediaInfo): {
   const s = Math.min(1, COARSE_WIDTH / bg.width, COARSE_HEIGHT / bg.height);
   const bw = Math.max(1, Math.round(bg.width * s));
   const bh = Math.max(1, Math.round(bg.height * s));
-  const fw = Math.max(1, Math.min(bw, Math.round(fg.width * s)));
-  const fh = Math.max(1, Math.min(bh, Math.round(fg.height * s)));
-  return { s, bw, bh, fw, fh };
+  // At 100% the fg must keep exactly the bg's scale (the answer's scale is
+  // then exactly 1); the clamps only absorb rounding.
+  const fs = unscaled ? s : Math.min(s, bw / fg.width, bh / fg.height);
+  const fw = Math.max(1, Math.min(bw, Math.round(fg.width * fs)));
+  const fh = Math.max(1, Math.min(bh, Math.round(fg.height * fs)));
+  return { s, fs, bw, bh, fw, fh };
 }
 
-/** Finds the fg in the bg at reduced size (scale 1 only, for now). */
+/** Finds the fg in the bg at reduced size (at 100%, or searching scales). */
 export async function coarsePlacement(
   fg: MediaInfo,
   bg: MediaInfo,
@@ -73,7 +85,7 @@ export async function coarsePlacement(
       },
     );
   }
-  const { s, bw, bh } = coarseSizes(fg, bg);
+  const { s, fs, bw, bh } = coarseSizes(fg, bg, options.unscaled);
   const fgFrames = fgSamples.images, bgFrames = bgSamples.images;
   const fgIdx = fgSamples.indices, bgIdx = bgSamples.indices;
   let result;
@@ -94,10 +106,20 @@ export async function coarsePlacement(
     );
   }
   const p = result.placement;
+  // The locator's scale maps fg-sample pixels to bg-sample pixels.
+  const scale = options.unscaled ? 1 : p.scale * fs / s;
   const placement: Placement = {
-    x: clampInt(Math.round(p.x / (bw / bg.width)), 0, bg.width - fg.width),
-    y: clampInt(Math.round(p.y / (bh / bg.height)), 0, bg.height - fg.height),
-    scale: p.scale,
+    x: clampInt(
+      Math.round(p.x / (bw / bg.width)),
+      0,
+      bg.width - Math.round(fg.width * scale),
+    ),
+    y: clampInt(
+      Math.round(p.y / (bh / bg.height)),
+      0,
+      bg.height - Math.round(fg.height * scale),
+    ),
+    scale,
     confidence: p.confidence,
   };
   // Pairs that agree with the vote tell when the same moment occurs.
@@ -250,8 +272,18 @@ export async function exactPlacement(
     fullPicks?: number;
   },
 ): Promise<ExactPlacement> {
-  const { s, bw, bh, fw, fh } = coarseSizes(fg, bg);
+  const { s, fs, bw, bh, fw, fh } = coarseSizes(fg, bg, options.unscaled);
   const signal = options.signal;
+  // The scale is known by now (the coarse search found it): the coarse fg
+  // frames are resized to it and searched at 100%, which is far cheaper than
+  // a scale search per pick, and the full-resolution refine tunes it.
+  const scale = options.current.scale;
+  const sw = Math.max(1, Math.min(bw, Math.round(fw * scale * s / fs)));
+  const sh = Math.max(1, Math.min(bh, Math.round(fh * scale * s / fs)));
+  const atScale = (img: GrayImage): GrayImage =>
+    img.width === sw && img.height === sh
+      ? img
+      : resizeArea({ ...img, channels: 1 }, sw, sh);
   if (picks.length === 0) {
     throw new RangeError("no frames to pin the placement on");
   }
@@ -259,10 +291,10 @@ export async function exactPlacement(
   /** A pick's fg frame at the coarse scale: kept by the scan, else decoded. */
   const fgCoarse = async (i: number): Promise<GrayImage> => {
     const kept = coarse?.fg(i);
-    if (kept && kept.width === fw && kept.height === fh) return kept;
+    if (kept && kept.width === fw && kept.height === fh) return atScale(kept);
     const [f] = await grab(fg, i, 1, undefined, fg.width, fg.height, signal);
-    const small = resizeArea({ ...f, channels: 1 }, fw, fh);
-    return { width: fw, height: fh, data: small.data };
+    const small = resizeArea({ ...f, channels: 1 }, sw, sh);
+    return { width: sw, height: sh, data: small.data };
   };
   /** bg frames first..last at the coarse scale: kept, else decoded. */
   const bgCoarse = async (
@@ -299,7 +331,7 @@ export async function exactPlacement(
       const found = await locator.locate({
         fg: await Promise.all(group.map((p) => fgCoarse(p.fg))),
         bg: await bgCoarse(first, last),
-        unscaled: options.unscaled,
+        unscaled: true,
         precision: options.precision,
       });
       for (const m of found.matches) {
@@ -367,10 +399,13 @@ export async function exactPlacement(
     ),
   );
   fgFull.catch(() => {});
+  // The fg as it appears in the bg, in bg pixels.
+  const fgW = Math.round(fg.width * scale), fgH = Math.round(fg.height * scale);
   const guess: Placement = {
     ...vote,
-    x: clampInt(Math.round(vote.x * bg.width / bw), 0, bg.width - fg.width),
-    y: clampInt(Math.round(vote.y * bg.height / bh), 0, bg.height - fg.height),
+    scale,
+    x: clampInt(Math.round(vote.x * bg.width / bw), 0, bg.width - fgW),
+    y: clampInt(Math.round(vote.y * bg.height / bh), 0, bg.height - fgH),
   };
   const radius = Math.ceil(1 / s) + 1;
   /** Full-resolution pinning at moment shift Δ around a guess. */
@@ -384,8 +419,8 @@ export async function exactPlacement(
     const win: Rect = {
       x: x0,
       y: y0,
-      width: Math.min(bg.width, around.x + fg.width + radius + 2) - x0,
-      height: Math.min(bg.height, around.y + fg.height + radius + 2) - y0,
+      width: Math.min(bg.width, around.x + fgW + radius + 2) - x0,
+      height: Math.min(bg.height, around.y + fgH + radius + 2) - y0,
     };
     const [fgs, windows] = await Promise.all([
       fgFull,

@@ -42,6 +42,49 @@ for (const spec of standardPairs) {
   });
 }
 
+// Picture in picture at a fractional scale: the bg holds the master at
+// 62.5% over a blurred copy of itself; the fg is a full-size crop.
+const pipSpec: PairSpec = {
+  name: "pip_0625",
+  content: "testsrc2",
+  bgWidth: 640,
+  bgHeight: 360,
+  pip: { scale: 0.625, x: 40, y: 30 },
+  crop: { x: 128, y: 72, width: 320, height: 180 },
+  bgFps: 30,
+  fgFps: 25,
+  bgStart: 0,
+  bgDuration: 4,
+  fgStart: 0.4,
+  fgDuration: 3,
+};
+
+Deno.test("comp --unscaled false places a scaled fg (picture in picture) and maps ≥ 99% exactly", async () => {
+  const pair = await makePair(pipSpec, dir);
+  const out = join(dir, "out_pip.mp4");
+  await Deno.remove(out).catch(() => {});
+  const result = await composite({
+    bg: pair.bg,
+    fg: pair.fg,
+    unscaled: false,
+    output: out,
+    preset: "ultrafast",
+  });
+  const p = result.placement;
+  assert.ok(Math.abs(p.scale - pair.truth.scale) <= 0.005, `scale ${p.scale}`);
+  assert.ok(Math.abs(p.x - pair.truth.x) <= 1, `x ${p.x} vs ${pair.truth.x}`);
+  assert.ok(Math.abs(p.y - pair.truth.y) <= 1, `y ${p.y} vs ${pair.truth.y}`);
+  const score = scoreMap(result.frameMap, pair.truth);
+  assert.equal(score.backwardSteps, 0);
+  assert.ok(
+    score.exactRatio >= 0.99,
+    `${score.exact}/${score.total}; ${JSON.stringify(score.worst)}`,
+  );
+  const info = await probe(out);
+  assert.equal(info.width, 640);
+  assert.equal(info.frames, pair.truth.fgFrames);
+});
+
 Deno.test("comp says which fg seconds lie outside the bg (fg longer at both ends)", async () => {
   const spec = standardPairs.find((s) => s.name === "fg_longer")!;
   const pair = await makePair(spec, dir);

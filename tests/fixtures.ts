@@ -57,6 +57,12 @@ export interface PairSpec {
    * (content lost; later content shows earlier than it should).
    */
   drops?: { atBgFrame: number; count: number }[];
+  /**
+   * Picture in picture: the bg shows the master scaled by `scale` (area
+   * filter) at (`x`, `y`) over a blurred copy of itself, so the full-size fg
+   * crop appears in the bg at that scale.
+   */
+  pip?: { scale: number; x: number; y: number };
   /** bg gets eq=brightness=0.05:contrast=1.12:saturation=1.2 + temporal noise. */
   regrade?: boolean;
   /** x264 CRF; defaults 23 (bg) / 18 (fg). */
@@ -72,7 +78,8 @@ export interface Truth {
   /** Top-left of the fg inside the bg, in bg pixels. */
   x: number;
   y: number;
-  scale: 1;
+  /** fg pixels × scale = bg pixels (1 unless the pair is picture in picture). */
+  scale: number;
   fgFrames: number;
   bgFrames: number;
   fgFps: number;
@@ -206,9 +213,9 @@ export function computeTruth(spec: PairSpec, tl = buildTimeline(spec)): Truth {
   const j0 = expected[0];
   const offsetSeconds = j0 / spec.bgFps + (fg[0] - bg[j0]) / rate;
   return {
-    x: spec.crop.x,
-    y: spec.crop.y,
-    scale: 1,
+    x: spec.pip ? spec.pip.x + spec.crop.x * spec.pip.scale : spec.crop.x,
+    y: spec.pip ? spec.pip.y + spec.crop.y * spec.pip.scale : spec.crop.y,
+    scale: spec.pip?.scale ?? 1,
     fgFrames: n,
     bgFrames: m,
     fgFps: spec.fgFps,
@@ -615,9 +622,17 @@ async function render(
   for (const v of F) countF[v - lo]++;
 
   const { crop } = spec;
-  const bgVf = spec.regrade
+  const pip = spec.pip
+    ? `split[m][p];[m]boxblur=16:2[fill];[p]scale=${
+      Math.round(spec.bgWidth * spec.pip.scale)
+    }:${
+      Math.round(spec.bgHeight * spec.pip.scale)
+    }:flags=area[s];[fill][s]overlay=${spec.pip.x}:${spec.pip.y}`
+    : "";
+  const regrade = spec.regrade
     ? "eq=brightness=0.05:contrast=1.12:saturation=1.2,noise=alls=6:allf=t"
     : "";
+  const bgVf = [pip, regrade].filter((f) => f).join(",");
   const bgEnc = spawn(
     "bg encoder",
     encoderArgs(
