@@ -10,9 +10,10 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "./deps.ts";
+import { Command, Option } from "./deps.ts";
+import { addAlignCommand } from "./core/align_command.ts";
 import { VidkompyError } from "./core/errors.ts";
-import type { Logger } from "./core/log.ts";
+import { makeLogger, parseBool, parseInteger } from "./core/cli_support.ts";
 import { composite, DEFAULT_FINGERPRINT } from "./core/pipeline.ts";
 import { registry } from "./core/registry.ts";
 import { peakMemoryMb, reportObject, summaryText } from "./core/report.ts";
@@ -30,25 +31,6 @@ export function normaliseArgs(args: readonly string[]): string[] {
   });
 }
 
-function parseInteger(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        `${name} must be an integer from ${min} to ${max}.`,
-      );
-    }
-    return n;
-  };
-}
-
-function parseBool(value: string): boolean {
-  const v = value.toLowerCase();
-  if (["true", "1", "yes", "on"].includes(v)) return true;
-  if (["false", "0", "no", "off"].includes(v)) return false;
-  throw new InvalidArgumentError("expected true or false.");
-}
-
 const PRESETS = [
   "ultrafast",
   "superfast",
@@ -60,63 +42,6 @@ const PRESETS = [
   "slower",
   "veryslow",
 ];
-
-function useColor(): boolean {
-  try {
-    return !Deno.env.get("NO_COLOR") && Deno.stderr.isTerminal();
-  } catch {
-    return false;
-  }
-}
-
-/** A stderr logger: a redrawn progress line on a TTY, nothing when quiet. */
-function makeLogger(
-  opts: { verbose?: boolean; quiet?: boolean; progress?: boolean },
-): Logger {
-  const encoder = new TextEncoder();
-  const tty = Deno.stderr.isTerminal();
-  const write = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
-  const dim = (s: string) => useColor() ? `\x1b[2m${s}\x1b[0m` : s;
-  let lastDraw = 0;
-  let drawn = false;
-  const starts = new Map<string, number>();
-  const clear = () => {
-    if (drawn) write("\r\x1b[2K");
-    drawn = false;
-  };
-  return {
-    info(message) {
-      if (opts.quiet) return;
-      clear();
-      write(message + "\n");
-    },
-    debug(message) {
-      if (!opts.verbose) return;
-      clear();
-      write(dim(message) + "\n");
-    },
-    progress(stage, done, total) {
-      if (opts.quiet || !(tty || opts.progress)) return;
-      const now = performance.now();
-      if (!starts.has(stage)) starts.set(stage, now);
-      const finished = done >= total;
-      if (!finished && now - lastDraw < (tty ? 100 : 2000)) return;
-      lastDraw = now;
-      const elapsed = (now - starts.get(stage)!) / 1000;
-      const rate = elapsed > 0 ? done / elapsed : 0;
-      const pct = total > 0 ? Math.min(100, (100 * done) / total) : 0;
-      const eta = rate > 0 && total > done ? (total - done) / rate : 0;
-      const line = `${stage} ${done}/${total} ${pct.toFixed(0)}% ${
-        rate.toFixed(0)
-      }/s eta ${eta.toFixed(1)}s`;
-      if (tty) {
-        write(`\r\x1b[2K${line}`);
-        drawn = true;
-        if (finished) clear();
-      } else write(line + "\n");
-    },
-  };
-}
 
 async function pluginHelp(kind: PluginKind): Promise<string> {
   const defs = await registry.all(kind);
@@ -203,6 +128,22 @@ export async function buildProgram(
       parseInteger("--crf", 0, 51),
       18,
     )
+    .addOption(
+      new Option(
+        "--engine <name>",
+        "full: overlay the whole fg; mask: find the fg's black bars, compare and overlay only the content inside them",
+      ).choices(["full", "mask"] as const).default("full" as const),
+    )
+    .option(
+      "--smooth",
+      "feather the fg's edges that lie over visible bg (see --margin)",
+    )
+    .option(
+      "--margin <px>",
+      "width of the --smooth feather in pixels",
+      parseInteger("--margin", 1, 1000),
+      8,
+    )
     .option("--dry-run", "align and report, write no video")
     .option(
       "--report <file>",
@@ -256,6 +197,9 @@ export async function buildProgram(
           zeroShift: opts.zeroShift,
           unscaled: opts.unscaled,
           alignPrecision: opts.alignPrecision,
+          engine: opts.engine,
+          smooth: opts.smooth,
+          margin: opts.margin,
           preset: opts.preset,
           crf: opts.crf,
           dryRun: opts.dryRun,
@@ -280,6 +224,7 @@ export async function buildProgram(
       }
       onExit(0);
     });
+  addAlignCommand(program);
   return program;
 }
 
@@ -323,7 +268,9 @@ export async function main(args: readonly string[]): Promise<number> {
     if (verbose) console.error(err instanceof Error ? err.stack : err);
     return 1;
   }
-  return code;
+  // A run that was interrupted but still finished (a stage that does not
+  // check the signal) must not report success.
+  return interruptedCode || code;
 }
 
 if (import.meta.main) {

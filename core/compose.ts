@@ -13,7 +13,7 @@ import { decodeArgs, type Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekPlan } from "./probe.ts";
 import {
   drain,
-  lastLines,
+  failureReason,
   mediaPath,
   spawnFfmpeg,
   TailBuffer,
@@ -282,7 +282,7 @@ export async function compose(options: ComposeOptions): Promise<void> {
   // the symptom); otherwise our own failure is the news.
   if (!encStatus.success) {
     throw new FfmpegError(
-      `ffmpeg failed while encoding: ${lastLines(encText)}`,
+      `ffmpeg failed while encoding: ${failureReason(encStatus, encText)}`,
     );
   }
   if (failure) throw failure;
@@ -312,7 +312,9 @@ async function composeDirect(options: ComposeOptions): Promise<void> {
   const text = (await errors).text();
   if (!status.success) {
     if (options.signal?.aborted) throw options.signal.reason;
-    throw new FfmpegError(`ffmpeg failed while encoding: ${lastLines(text)}`);
+    throw new FfmpegError(
+      `ffmpeg failed while encoding: ${failureReason(status, text)}`,
+    );
   }
   options.progress?.("compose", n, n);
 }

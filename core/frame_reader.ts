@@ -13,7 +13,7 @@ import { frameBytes } from "./frame.ts";
 import type { SeekPlan } from "./probe.ts";
 import {
   drain,
-  lastLines,
+  failureReason,
   mediaPath,
   spawnFfmpeg,
   TailBuffer,
@@ -188,10 +188,16 @@ export async function* decodeFrames(
     reader.releaseLock();
     const status = await child.status;
     const tail = await stderr;
-    if (finished && !status.success && !options.signal?.aborted) {
+    // An abort ends the stream like a short video would: say so, or the
+    // caller goes on with the frames read so far.
+    // deno-lint-ignore no-unsafe-finally
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (finished && !status.success) {
       // deno-lint-ignore no-unsafe-finally
       throw new FfmpegError(
-        `ffmpeg could not decode ${options.path}: ${lastLines(tail.text())}`,
+        `ffmpeg could not decode ${options.path}: ${
+          failureReason(status, tail.text())
+        }`,
       );
     }
   }

@@ -44,7 +44,12 @@ export async function prepareOutput(
   try {
     stat = await Deno.stat(output);
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) {
+    // NotADirectory: a file is in the path; the folder creation below
+    // explains that.
+    if (
+      !(err instanceof Deno.errors.NotFound ||
+        err instanceof Deno.errors.NotADirectory)
+    ) {
       throw new OutputError(`cannot use output ${output}: ${String(err)}`, {
         cause: err,
       });
@@ -60,7 +65,22 @@ export async function prepareOutput(
       hint: "pass --overwrite to replace it, or choose another --output",
     });
   }
-  await Deno.mkdir(dirname(resolve(output)), { recursive: true });
+  const folder = dirname(resolve(output));
+  try {
+    await Deno.mkdir(folder, { recursive: true });
+  } catch (err) {
+    const why = err instanceof Deno.errors.AlreadyExists ||
+        err instanceof Deno.errors.NotADirectory
+      ? "part of that path is a file"
+      // Deno's error names read as words: PermissionDenied → "permission denied".
+      : err instanceof Error
+      ? err.name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()
+      : String(err);
+    throw new OutputError(`cannot create the output folder ${folder}: ${why}`, {
+      cause: err,
+      hint: "choose another --output",
+    });
+  }
 }
 
 /** A hidden temporary file beside the target (same folder, so rename is atomic). */

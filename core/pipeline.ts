@@ -155,6 +155,8 @@ export async function composite(
   const t0 = performance.now();
   let mark = t0;
   const lap = (stage: string) => {
+    // Every stage boundary honours an interrupt: no work on half the frames.
+    options.signal?.throwIfAborted();
     const now = performance.now();
     timings[stage] = (timings[stage] ?? 0) + (now - mark) / 1000;
     mark = now;
@@ -552,6 +554,8 @@ export async function composite(
         progress: log.progress,
         signal: options.signal,
       });
+      // An interrupt that arrives as ffmpeg finishes must not publish.
+      options.signal?.throwIfAborted();
       await Deno.rename(temp, output);
     } finally {
       await removeQuietly(temp);

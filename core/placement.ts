@@ -12,10 +12,11 @@
  * @module
  */
 
+import { grabGray } from "./frame_grab.ts";
 import { InputError, NoMatchError, VidkompyError } from "./errors.ts";
 import type { GrayImage } from "./frame.ts";
-import { decodeAll, type Rect } from "./frame_reader.ts";
-import { type MediaInfo, seekPlan } from "./probe.ts";
+import type { Rect } from "./frame_reader.ts";
+import type { MediaInfo } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
 import { downscale2 } from "./ncc.ts";
 import type { Locator, Placement, RefinePair } from "./types.ts";
@@ -292,7 +293,14 @@ export async function exactPlacement(
   const fgCoarse = async (i: number): Promise<GrayImage> => {
     const kept = coarse?.fg(i);
     if (kept && kept.width === fw && kept.height === fh) return atScale(kept);
-    const [f] = await grab(fg, i, 1, undefined, fg.width, fg.height, signal);
+    const [f] = await grabGray(
+      fg,
+      i,
+      1,
+      { width: fg.width, height: fg.height },
+      undefined,
+      signal,
+    );
     const small = resizeArea({ ...f, channels: 1 }, sw, sh);
     return { width: sw, height: sh, data: small.data };
   };
@@ -307,9 +315,14 @@ export async function exactPlacement(
       if (!img) break;
       kept.push(img);
     }
-    return kept.length === last - first + 1
-      ? kept
-      : await grab(bg, first, last - first + 1, undefined, bw, bh, signal);
+    return kept.length === last - first + 1 ? kept : await grabGray(
+      bg,
+      first,
+      last - first + 1,
+      { width: bw, height: bh },
+      undefined,
+      signal,
+    );
   };
   // Each pick against the bg frames around its own match only (cross pairs
   // are different moments and only cost time), one pick at a time so its
@@ -395,7 +408,14 @@ export async function exactPlacement(
   // Started now, awaited with the bg windows: the two seeks run together.
   const fgFull = Promise.all(
     full.map(async (p) =>
-      (await grab(fg, p.fg, 1, undefined, fg.width, fg.height, signal))[0]
+      (await grabGray(
+        fg,
+        p.fg,
+        1,
+        { width: fg.width, height: fg.height },
+        undefined,
+        signal,
+      ))[0]
     ),
   );
   fgFull.catch(() => {});
@@ -426,7 +446,14 @@ export async function exactPlacement(
       fgFull,
       Promise.all(full.map(async (l) => {
         const j = Math.max(0, Math.min(bg.frames - 1, l.bg + delta));
-        return (await grab(bg, j, 1, win, win.width, win.height, signal))[0];
+        return (await grabGray(
+          bg,
+          j,
+          1,
+          { width: win.width, height: win.height },
+          win,
+          signal,
+        ))[0];
       })),
     ]);
     const pairs: RefinePair[] = full.map((_, k) => ({
@@ -457,29 +484,4 @@ export async function exactPlacement(
   const moved = await pinAt(shift, guess);
   if (shift === 0) return { placement: moved, shift };
   return { placement: moved, shift, stay: await pinAt(0, options.current) };
-}
-
-/** Decodes `count` frames from `index` on (a seek, then a short decode). */
-async function grab(
-  info: MediaInfo,
-  index: number,
-  count: number,
-  crop: Rect | undefined,
-  width: number,
-  height: number,
-  signal?: AbortSignal,
-): Promise<GrayImage[]> {
-  const frames = await decodeAll({
-    path: info.path,
-    format: { width, height, channels: 1 },
-    sourcePixFmt: info.pixFmt,
-    crop,
-    start: seekPlan(info, index),
-    maxFrames: count,
-    signal,
-  });
-  if (frames.length === 0) {
-    throw new InputError(`cannot decode frame ${index} of ${info.path}`);
-  }
-  return frames.map((data) => ({ width, height, data }));
 }

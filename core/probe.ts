@@ -168,6 +168,12 @@ export async function probe(
     json = JSON.parse(text);
   } catch (err) {
     if (err instanceof FfmpegError && err.hint) throw err;
+    if (await isUnfinishedMp4(path, String(err))) {
+      throw new InputError(
+        `${role} is truncated: the MP4 has no index (moov atom): ${path}`,
+        { cause: err, hint: "copy or export the file again" },
+      );
+    }
     throw new InputError(`${role} is not a readable media file: ${path}`, {
       cause: err,
       hint: "check that it is a video ffmpeg can decode",
@@ -188,17 +194,39 @@ export async function probe(
       Number(video.tags?.rotate ?? 0),
   );
   const swap = rotation === 90 || rotation === 270;
-  let fps = rational(video.avg_frame_rate);
-  if (!(fps > 0 && fps < 1000)) fps = rational(video.r_frame_rate);
-  if (!(fps > 0 && fps < 1000)) {
-    throw new InputError(`${role} has no usable frame rate: ${path}`);
+  if (Math.min(video.width, video.height) < MIN_SIDE) {
+    throw new InputError(
+      `${role} is too small to align: ${video.width}×${video.height} pixels: ${path}`,
+      { hint: `vidkompy needs at least ${MIN_SIDE}×${MIN_SIDE}` },
+    );
   }
-  const fpsRational =
-    (video.avg_frame_rate && rational(video.avg_frame_rate) > 0)
-      ? video.avg_frame_rate
-      : video.r_frame_rate!;
+  // avg_frame_rate is the true mean; some streams only have r_frame_rate.
+  const avg = rational(video.avg_frame_rate);
+  const fpsRational = avg > 0 && Number.isFinite(avg)
+    ? video.avg_frame_rate!
+    : video.r_frame_rate ?? "0/0";
+  const fps = rational(fpsRational);
+  if (!(fps >= MIN_FPS && fps <= MAX_FPS)) {
+    throw new InputError(
+      `${role} has an unusable frame rate (${
+        Number.isFinite(fps) ? `${+fps.toPrecision(4)} fps` : "none"
+      }): ${path}`,
+      { hint: `vidkompy handles ${MIN_FPS} to ${MAX_FPS} fps` },
+    );
+  }
   const duration = Number(video.duration ?? json.format?.duration ?? NaN);
   const packets = packetTimes(json.packets ?? [], video.index ?? 0);
+  // A container's frame count (mp4, avi: from the index) beyond the packets
+  // that can be read means the data was cut off; without this check a
+  // half-copied file would compose half a video without a word.
+  const declared = Number(video.nb_frames);
+  const readable = packets?.listed ?? 0;
+  if (declared > 0 && readable < declared) {
+    throw new InputError(
+      `${role} is truncated or damaged: ${readable} of ${declared} video frames can be read: ${path}`,
+      { hint: "copy or export the file again" },
+    );
+  }
   let times = packets?.times ?? new Float64Array(0);
   const formatStart = Number(json.format?.start_time ?? 0);
   if (times.length === 0) {
@@ -235,6 +263,30 @@ export async function probe(
   };
 }
 
+/**
+ * True when the file starts like an MP4/MOV (an `ftyp` box) but ffprobe
+ * found no `moov` index: the writer never finished (a cut copy, a crashed
+ * recorder), which deserves a clearer word than "not a media file".
+ */
+async function isUnfinishedMp4(path: string, ffprobeText: string) {
+  if (!/moov atom not found/.test(ffprobeText)) return false;
+  try {
+    using file = await Deno.open(path);
+    const head = new Uint8Array(8);
+    const n = await file.read(head);
+    return n === 8 && new TextDecoder().decode(head.subarray(4)) === "ftyp";
+  } catch {
+    return false;
+  }
+}
+
+/** Smallest width or height vidkompy aligns (the analysis needs some detail). */
+export const MIN_SIDE = 16;
+/** Lowest frame rate accepted (below it a "video" is a slide show of stills). */
+export const MIN_FPS = 1;
+/** Highest frame rate accepted. */
+export const MAX_FPS = 1000;
+
 function normaliseRotation(deg: number): number {
   if (!Number.isFinite(deg)) return 0;
   return ((Math.round(deg / 90) * 90) % 360 + 360) % 360;
@@ -243,15 +295,26 @@ function normaliseRotation(deg: number): number {
 /**
  * Presentation times of one stream's packets, sorted, relative to the
  * first, and which of them are keyframes; packets flagged for discard (edit
- * lists) are left out so the count matches the frames ffmpeg decodes.
+ * lists) are left out so the count matches the frames ffmpeg decodes;
+ * `listed` counts every packet of the stream, discarded or not.
  */
 function packetTimes(
   list: readonly { stream_index?: number; pts_time?: string; flags?: string }[],
   stream: number,
-): { times: Float64Array; first: number; keyframes: Int32Array } | undefined {
+):
+  | {
+    times: Float64Array;
+    first: number;
+    keyframes: Int32Array;
+    listed: number;
+  }
+  | undefined {
   const packets: { t: number; key: boolean }[] = [];
+  let listed = 0;
   for (const p of list) {
-    if (p.stream_index !== stream || p.pts_time === undefined) continue;
+    if (p.stream_index !== stream) continue;
+    listed++;
+    if (p.pts_time === undefined) continue;
     const flags = p.flags ?? "";
     if (flags.includes("D")) continue;
     const t = Number(p.pts_time);
@@ -266,5 +329,5 @@ function packetTimes(
     times[i] = packets[i].t - first;
     if (packets[i].key) keys.push(i);
   }
-  return { times, first, keyframes: Int32Array.from(keys) };
+  return { times, first, keyframes: Int32Array.from(keys), listed };
 }

@@ -52,13 +52,17 @@ export function spawnError(name: string, err: unknown): Error {
 
 /**
  * Starts ffmpeg with piped stderr (the caller must drain it) and the given
- * stdin/stdout; a spawn failure becomes a FfmpegError naming the fix.
+ * stdin/stdout; a spawn failure becomes a FfmpegError naming the fix, and
+ * an already aborted `signal` throws its reason instead of starting.
  */
 export function spawnFfmpeg(
   args: string[],
   io: { stdin: "piped" | "null"; stdout: "piped" | "null" },
   signal?: AbortSignal,
 ): Deno.ChildProcess {
+  // Deno starts a child even when the signal has already fired, and then
+  // never kills it: an interrupted run must not begin new work.
+  signal?.throwIfAborted();
   try {
     return new Deno.Command(binary("ffmpeg"), {
       args,
@@ -112,12 +116,41 @@ export function lastLines(text: string, count = 3): string {
     .slice(-count).join(" | ");
 }
 
+/** Signals a child may die of, by number (exit codes 128 + n report them). */
+const SIGNAL_NAMES: Record<number, string> = {
+  1: "SIGHUP",
+  2: "SIGINT",
+  6: "SIGABRT",
+  9: "SIGKILL",
+  11: "SIGSEGV",
+  13: "SIGPIPE",
+  15: "SIGTERM",
+};
+
+/**
+ * Why a child failed, for an error message: its last stderr lines, or,
+ * when it said nothing (killed, crashed), how it ended.
+ */
+export function failureReason(
+  status: { code: number; signal: Deno.Signal | null },
+  stderr: string,
+): string {
+  const said = lastLines(stderr);
+  if (said) return said;
+  if (status.signal) return `it was killed by ${status.signal}`;
+  // A wrapper or shell reports a child killed by signal n as 128 + n.
+  const name = SIGNAL_NAMES[status.code - 128];
+  if (name) return `it was killed by ${name} (exit code ${status.code})`;
+  return `it exited with code ${status.code} without a message`;
+}
+
 /** Runs a command to completion and returns stdout as text; throws FfmpegError on failure. */
 export async function runText(
   name: "ffmpeg" | "ffprobe",
   args: string[],
   signal?: AbortSignal,
 ): Promise<string> {
+  signal?.throwIfAborted();
   let output: Deno.CommandOutput;
   try {
     output = await new Deno.Command(binary(name), {
@@ -132,7 +165,7 @@ export async function runText(
   }
   if (!output.success) {
     const err = new TextDecoder().decode(output.stderr);
-    throw new FfmpegError(`${name} failed: ${lastLines(err)}`);
+    throw new FfmpegError(`${name} failed: ${failureReason(output, err)}`);
   }
   return new TextDecoder().decode(output.stdout);
 }

@@ -1,16 +1,19 @@
 /**
- * The command line: flags, exit codes, clear failures, and that nothing is
- * overwritten or left behind.
+ * The command line: flags, exit codes, the report, progress output. Failures
+ * (bad inputs, outputs, ffmpeg, signals) are in failure_test.ts.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { main, normaliseArgs } from "../cli.ts";
-import { exists, fixtureDir, makePair, standardPairs } from "./fixtures.ts";
+import { fixtureDir, makePair, standardPairs } from "./fixtures.ts";
 
 const dir = await fixtureDir();
 const spec = standardPairs.find((s) => s.name === "offset_crop") ??
   standardPairs[0];
+
+const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
 
 /** Runs the CLI as a child process (for exit codes and stderr text). */
 async function cli(args: string[], env: Record<string, string> = {}) {
@@ -18,7 +21,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
     args: [
       "run",
       "--allow-all",
-      new URL("../cli.ts", import.meta.url).pathname,
+      CLI,
       ...args,
     ],
     env: { NO_COLOR: "1", ...env },
@@ -52,8 +55,14 @@ Deno.test("comp --dry-run --report writes the report with the frame map and timi
     "--report",
     report,
     "--quiet",
+    "--progress",
   ]);
   assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stderr,
+    "",
+    "--quiet wins over --progress: no stage lines, no summary",
+  );
   const json = JSON.parse(await Deno.readTextFile(report));
   assert.equal(json.frame_map.length, pair.truth.fgFrames);
   assert.equal(json.similarity.length, pair.truth.fgFrames);
@@ -66,77 +75,75 @@ Deno.test("comp --dry-run --report writes the report with the frame map and timi
   assert.equal(typeof json.timings.total, "number");
 });
 
-Deno.test("a missing input gives one clear line, exit 1 and no output", async () => {
-  const out = join(dir, "never.mp4");
+Deno.test("--progress without a terminal prints plain stage lines, no colour", async () => {
+  const pair = await makePair(spec, dir);
   const r = await cli([
-    "comp",
-    "--bg",
-    join(dir, "nope.mp4"),
-    "--fg",
-    join(dir, "nope2.mp4"),
-    "-o",
-    out,
-  ]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /not found/);
-  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-  assert.equal(await exists(out), false);
-});
-
-Deno.test("a file with no video stream is refused clearly", async () => {
-  const audio = join(dir, "audio_only.m4a");
-  if (!(await exists(audio))) {
-    const gen = await new Deno.Command("ffmpeg", {
-      args: [
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=d=1",
-        "-c:a",
-        "aac",
-        audio,
-      ],
-    }).output();
-    assert.ok(gen.success);
-  }
-  const pair = await makePair(spec, dir);
-  const r = await cli(["comp", "--bg", audio, "--fg", pair.fg, "--dry-run"]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /no video stream/);
-});
-
-Deno.test("a missing ffmpeg names the fix", async () => {
-  const pair = await makePair(spec, dir);
-  const r = await cli(["comp", "--bg", pair.bg, "--fg", pair.fg, "--dry-run"], {
-    VIDKOMPY_FFMPEG: "/nonexistent/ffmpeg",
-  });
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /ffmpeg was not found.*apt-get install ffmpeg/);
-});
-
-Deno.test("an existing output is kept unless --overwrite, and an input is never the output", async () => {
-  const pair = await makePair(spec, dir);
-  const out = join(dir, "existing.mp4");
-  await Deno.writeTextFile(out, "keep me");
-  const r = await cli(["comp", "--bg", pair.bg, "--fg", pair.fg, "-o", out]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /already exists.*--overwrite/);
-  assert.equal(await Deno.readTextFile(out), "keep me");
-  const same = await cli([
     "comp",
     "--bg",
     pair.bg,
     "--fg",
     pair.fg,
-    "-o",
+    "--dry-run",
+    "--progress",
+  ], { NO_COLOR: "" });
+  assert.equal(r.code, 0, r.stderr);
+  // Every stage ends with one line giving its count and time taken.
+  for (
+    const [stage, total] of [
+      ["analyse fg", pair.truth.fgFrames],
+      ["analyse bg", pair.truth.bgFrames],
+    ] as const
+  ) {
+    const ends = r.stderr.split("\n").filter((l) =>
+      l.startsWith(`${stage} ${total}/${total} 100% `)
+    );
+    assert.equal(ends.length, 1, `${stage} ends once:\n${r.stderr}`);
+    assert.match(ends[0], / \d+(\.\d)?\/s in \d+\.\ds$/);
+  }
+  // These may run again after the placement is pinned.
+  assert.match(r.stderr, /^fingerprint bg \d+\/\d+ 100% /m);
+  assert.match(r.stderr, /^align \d+\/\d+ 100% /m);
+  // No terminal: no redraws and no colour, even with NO_COLOR unset.
+  assert.ok(!r.stderr.includes("\x1b"), "no escape codes");
+  assert.ok(!r.stderr.includes("\r"), "no carriage returns");
+  assert.match(r.stderr, /^placement /m, "the summary follows");
+});
+
+Deno.test("on a terminal, stages are bars redrawn in place, without colour under NO_COLOR", async () => {
+  const pair = await makePair(spec, dir);
+  // script(1) runs the CLI on a pseudo-terminal and copies what it shows.
+  const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+  const line = [
+    Deno.execPath(),
+    "run",
+    "--allow-all",
+    CLI,
+    "comp",
+    "--bg",
+    pair.bg,
+    "--fg",
     pair.fg,
-    "--overwrite",
-  ]);
-  assert.equal(same.code, 1);
-  assert.match(same.stderr, /is one of the inputs/);
+    "--dry-run",
+  ].map(quote).join(" ");
+  const out = await new Deno.Command("script", {
+    args: ["-qec", line, "/dev/null"],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const screen = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, screen);
+  const esc = String.fromCharCode(27);
+  const n = pair.truth.bgFrames;
+  assert.match(screen, new RegExp(`analyse bg +\\[#{24}\\] +${n}/${n} 100%`));
+  assert.ok(screen.includes(`${esc}[1A\r${esc}[J`), "moves up and redraws");
+  assert.doesNotMatch(
+    screen,
+    new RegExp(`${esc}\\[[0-9;]*m`),
+    "no colour codes with NO_COLOR",
+  );
+  assert.match(screen, /placement /);
 });
 
 Deno.test("bad flag values exit 2 with a usage message", async () => {
