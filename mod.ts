@@ -7,6 +7,10 @@
  * import { composite } from "./mod.ts";
  * const result = await composite({ bg: "bg.mp4", fg: "fg.mp4", output: "out.mp4" });
  * console.log(result.placement, result.offsetSeconds, result.matchedFrames);
+ *
+ * import { alignMedia } from "./mod.ts";
+ * const found = await alignMedia({ fg: "thumb.png", bg: "frame.jpg", unscaled: false });
+ * console.log(found.placement); // { x, y, scale, confidence }
  * ```
  *
  * @module
@@ -20,6 +24,17 @@ export {
   MATCH_THRESHOLD,
   NO_MATCH_THRESHOLD,
 } from "./core/pipeline.ts";
+export {
+  type AlignAlternative,
+  alignMedia,
+  type AlignMediaOptions,
+  type AlignMediaResult,
+  FOUND_CONFIDENCE,
+  type FramePair,
+  type MediaSummary,
+  PRECISION_NAMES,
+} from "./core/align_media.ts";
+export { describeStretches, type UncoveredStretch } from "./core/coverage.ts";
 export { Registry, registry } from "./core/registry.ts";
 export { builtinPlugins, type PluginLoader } from "./core/builtin_plugins.ts";
 export {
