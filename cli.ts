@@ -13,6 +13,8 @@
 import { Command, Option } from "./deps.ts";
 import { addAlignCommand } from "./core/align_command.ts";
 import { VidkompyError } from "./core/errors.ts";
+import { prepareOutput } from "./core/output_path.ts";
+import { plotDataOf, writePlot } from "./core/plot.ts";
 import { makeLogger, parseBool, parseInteger } from "./core/cli_support.ts";
 import { composite, DEFAULT_FINGERPRINT } from "./core/pipeline.ts";
 import { registry } from "./core/registry.ts";
@@ -86,8 +88,7 @@ export async function buildProgram(
     )
     .option(
       "--fingerprint <spec>",
-      `frame features as name[:weight],... from: ${fingerprints}`,
-      DEFAULT_FINGERPRINT,
+      `frame features as name[:weight],... from: ${fingerprints} (default: the aligner's own, else ${DEFAULT_FINGERPRINT})`,
     )
     .option(
       "-w, --window <frames>",
@@ -144,12 +145,22 @@ export async function buildProgram(
       parseInteger("--margin", 1, 1000),
       8,
     )
+    .addOption(
+      new Option(
+        "--validate <mode>",
+        "check matched frames on real pixels (multi-scale SSIM): all frames, a sample of stretches, or none",
+      ).choices(["all", "sample", "none"] as const).default("sample" as const),
+    )
     .option("--dry-run", "align and report, write no video")
     .option(
       "--report <file>",
       "write a JSON report (placement, offset, frame map, similarity, timings)",
     )
     .option("--json", "print the report JSON on stdout")
+    .option(
+      "--plot <file>",
+      "write a PNG: the frame map over the fps-ratio line, per-frame similarity (and validation), matched fg/bg thumbnails",
+    )
     .option("--overwrite", "replace an existing output file")
     .option("--force", "compose even when the fg does not seem to be in the bg")
     .option(
@@ -174,6 +185,10 @@ export async function buildProgram(
         });
       }
       for (const p of opts.plugin ?? []) await registry.registerModule(p);
+      // A plot path that cannot be written fails before any work.
+      if (opts.plot) {
+        await prepareOutput(opts.plot, [bg!, fg!], !!opts.overwrite);
+      }
       const logger = makeLogger(opts);
       const controller = new AbortController();
       const stop = (signal: Deno.Signal, code: number) => () => {
@@ -198,6 +213,7 @@ export async function buildProgram(
           unscaled: opts.unscaled,
           alignPrecision: opts.alignPrecision,
           engine: opts.engine,
+          validate: opts.validate,
           smooth: opts.smooth,
           margin: opts.margin,
           preset: opts.preset,
@@ -217,6 +233,14 @@ export async function buildProgram(
           await Deno.writeTextFile(opts.report, JSON.stringify(report) + "\n");
         }
         if (opts.json) console.log(JSON.stringify(report));
+        if (opts.plot) {
+          const inputs = [bg!, fg!, ...(result.output ? [result.output] : [])];
+          await writePlot(
+            opts.plot,
+            await plotDataOf(result, { signal: controller.signal }),
+            { inputs, overwrite: true },
+          );
+        }
         logger.info(summaryText(result));
       } finally {
         Deno.removeSignalListener("SIGINT", onInt);

@@ -10,4 +10,6 @@ export {
   InvalidArgumentError,
   Option,
 } from "@commander-js/extra-typings";
-export { Image } from "imagescript";
+// imagescript's plain-JS framebuffer (PNG codec): its main entry would load
+// a native addon (needs --allow-ffi, cannot be bundled).
+export { default as imagescriptFramebuffer } from "imagescript/v2/framebuffer.mjs";

@@ -23,6 +23,7 @@ export {
   DEFAULT_FINGERPRINT,
   MATCH_THRESHOLD,
   NO_MATCH_THRESHOLD,
+  NO_MATCH_VALIDATION,
 } from "./core/pipeline.ts";
 export {
   type AlignAlternative,
@@ -35,6 +36,14 @@ export {
   PRECISION_NAMES,
 } from "./core/align_media.ts";
 export { describeStretches, type UncoveredStretch } from "./core/coverage.ts";
+export {
+  type PlotData,
+  plotDataOf,
+  type PlotThumb,
+  renderPlot,
+  writePlot,
+} from "./core/plot.ts";
+export type { Rect } from "./core/frame_reader.ts";
 export { Registry, registry } from "./core/registry.ts";
 export { builtinPlugins, type PluginLoader } from "./core/builtin_plugins.ts";
 export {

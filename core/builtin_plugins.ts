@@ -21,7 +21,10 @@ export const builtinPlugins: Readonly<Record<string, PluginLoader>> = {
   "fingerprinter:histogram": () =>
     import("../plugins/fingerprint_histogram.ts"),
   "fingerprinter:thumb": () => import("../plugins/fingerprint_thumb.ts"),
+  "fingerprinter:ssim": () => import("../plugins/fingerprint_ssim.ts"),
   "aligner:dtw": () => import("../plugins/aligner_dtw.ts"),
+  "aligner:classic": () => import("../plugins/aligner_classic.ts"),
   "mapper:interp": () => import("../plugins/mapper_interp.ts"),
+  "validator:msssim": () => import("../plugins/validator_msssim.ts"),
   "locator:template": () => import("../plugins/locator_template.ts"),
 };

@@ -5,6 +5,11 @@
  * @module
  */
 
+import {
+  type ValidateMode,
+  validateVideo,
+  type ValidationResult,
+} from "./validate_video.ts";
 import { detectContent, scaleRect } from "./letterbox.ts";
 import {
   describeStretches,
@@ -33,6 +38,7 @@ import {
   temporaryPath,
 } from "./output_path.ts";
 import {
+  analysisRegions,
   coarsePlacement,
   coarseSizes,
   exactPlacement,
@@ -99,6 +105,10 @@ export interface CompositeOptions {
   readonly smooth?: boolean;
   /** Feather width in px with `smooth` (default 8). */
   readonly margin?: number;
+  /** Which fg frames to check on real pixels (default `sample`). */
+  readonly validate?: ValidateMode;
+  /** Validator name (default `msssim`). */
+  readonly validator?: string;
   /** Compose even when the fg does not seem to be in the bg. */
   readonly force?: boolean;
   /** Worker count (default: one per core). */
@@ -133,6 +143,8 @@ export interface CompositeResult {
   readonly matchedFrames: number;
   /** Mean similarity. */
   readonly meanSimilarity: number;
+  /** Pixel validation of the matched pairs (absent with validate `none`). */
+  readonly validation?: ValidationResult;
   /** Runs of fg frames without a match in the bg (e.g. a fg longer than the bg). */
   readonly uncovered: readonly UncoveredStretch[];
   /** Seconds spent per stage. */
@@ -144,6 +156,13 @@ export const MATCH_THRESHOLD = 0.5;
 
 /** Below this mean similarity the fg is judged not to be in the bg. */
 export const NO_MATCH_THRESHOLD = 0.35;
+
+/**
+ * Mean validator confidence below which the fg is not in the bg: matched
+ * pairs score 0.9–1, pairs a few pixels or frames off 0.75–0.98, unrelated
+ * pictures 0.1–0.2 (measured on the test fixtures).
+ */
+export const NO_MATCH_VALIDATION = 0.5;
 
 /** Overlays the fg onto the bg with automatic spatial and temporal alignment. */
 export async function composite(
@@ -178,7 +197,11 @@ export async function composite(
   const locator = await reg.create("locator", options.locator ?? "template", {
     refinePrecision: precision,
   });
-  const mix = parseFingerprintSpec(options.fingerprint ?? DEFAULT_FINGERPRINT);
+  const validatorName = options.validator ?? "msssim";
+  const validator = await reg.create("validator", validatorName);
+  const mix = parseFingerprintSpec(
+    options.fingerprint ?? aligner.preferredFingerprint ?? DEFAULT_FINGERPRINT,
+  );
   const fingerprinters = await Promise.all(
     mix.map((m) => reg.create("fingerprinter", m.name)),
   );
@@ -507,12 +530,46 @@ export async function composite(
   let matched = 0;
   for (const v of similarity) if (v >= MATCH_THRESHOLD) matched++;
 
+  // Fingerprints that do not match at all end it before any pixel check;
+  // otherwise the pixels have the last word (thumbnails of unrelated
+  // content can look alike, multi-scale SSIM of them does not).
+  const noMatch = (why: string) =>
+    new NoMatchError(`the fg does not appear in the bg (${why})`, {
+      hint: "check the inputs, or pass --force to compose anyway",
+    });
   if (meanSimilarity < NO_MATCH_THRESHOLD && !options.force) {
-    throw new NoMatchError(
-      `the fg does not appear in the bg (mean similarity ${
+    throw noMatch(
+      `mean similarity ${
         meanSimilarity.toFixed(2)
-      }, ${matched} of ${frameMap.length} frames matched)`,
-      { hint: "check the inputs, or pass --force to compose anyway" },
+      }, ${matched} of ${frameMap.length} frames matched`,
+    );
+  }
+  let validation: ValidationResult | undefined;
+  const validateMode = options.validate ?? "sample";
+  if (validateMode !== "none") {
+    validation = await validateVideo({
+      fg,
+      bg,
+      placement,
+      frameMap,
+      content,
+      mode: validateMode,
+      validator,
+      validatorModuleUrl: reg.moduleUrl("validator", validatorName),
+      workers: options.workers,
+      progress: log.progress,
+      signal: options.signal,
+    });
+    lap("validate");
+  }
+  if (
+    validation && validation.validated > 0 &&
+    validation.mean < NO_MATCH_VALIDATION && !options.force
+  ) {
+    throw noMatch(
+      `pixel check: mean ${validation.validator} ${
+        validation.mean.toFixed(2)
+      } over ${validation.validated} frames`,
     );
   }
 
@@ -574,45 +631,9 @@ export async function composite(
     similarity,
     matchedFrames: matched,
     meanSimilarity,
+    validation,
     uncovered,
     timings,
-  };
-}
-
-/**
- * The analysed regions: where fg and bg overlap under the placement, in
- * each video's own pixels, so both fingerprints see the same content.
- */
-export function analysisRegions(
-  fg: MediaInfo,
-  bg: MediaInfo,
-  p: Placement,
-  content?: Rect,
-): { fg: Rect | undefined; bg: Rect } {
-  // With --engine mask only the fg's content (inside its bars) is compared.
-  const c = content ?? { x: 0, y: 0, width: fg.width, height: fg.height };
-  const px = p.x + c.x * p.scale, py = p.y + c.y * p.scale;
-  const w = c.width * p.scale, h = c.height * p.scale;
-  const x0 = Math.max(0, Math.round(px)), y0 = Math.max(0, Math.round(py));
-  const x1 = Math.min(bg.width, Math.round(px + w));
-  const y1 = Math.min(bg.height, Math.round(py + h));
-  if (x1 - x0 < 2 || y1 - y0 < 2) {
-    throw new RangeError(
-      `the placement (${p.x}, ${p.y}) puts the fg outside the bg`,
-    );
-  }
-  const bgRect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-  const fx = c.x + Math.round((x0 - px) / p.scale);
-  const fy = c.y + Math.round((y0 - py) / p.scale);
-  const fw = Math.min(c.x + c.width - fx, Math.round(bgRect.width / p.scale));
-  const fh = Math.min(
-    c.y + c.height - fy,
-    Math.round(bgRect.height / p.scale),
-  );
-  const whole = fx === 0 && fy === 0 && fw === fg.width && fh === fg.height;
-  return {
-    fg: whole ? undefined : { x: fx, y: fy, width: fw, height: fh },
-    bg: bgRect,
   };
 }
 

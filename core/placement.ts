@@ -485,3 +485,40 @@ export async function exactPlacement(
   if (shift === 0) return { placement: moved, shift };
   return { placement: moved, shift, stay: await pinAt(0, options.current) };
 }
+
+/**
+ * The analysed regions: where fg and bg overlap under the placement, in
+ * each video's own pixels, so both fingerprints see the same content.
+ */
+export function analysisRegions(
+  fg: MediaInfo,
+  bg: MediaInfo,
+  p: Placement,
+  content?: Rect,
+): { fg: Rect | undefined; bg: Rect } {
+  // With --engine mask only the fg's content (inside its bars) is compared.
+  const c = content ?? { x: 0, y: 0, width: fg.width, height: fg.height };
+  const px = p.x + c.x * p.scale, py = p.y + c.y * p.scale;
+  const w = c.width * p.scale, h = c.height * p.scale;
+  const x0 = Math.max(0, Math.round(px)), y0 = Math.max(0, Math.round(py));
+  const x1 = Math.min(bg.width, Math.round(px + w));
+  const y1 = Math.min(bg.height, Math.round(py + h));
+  if (x1 - x0 < 2 || y1 - y0 < 2) {
+    throw new RangeError(
+      `the placement (${p.x}, ${p.y}) puts the fg outside the bg`,
+    );
+  }
+  const bgRect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  const fx = c.x + Math.round((x0 - px) / p.scale);
+  const fy = c.y + Math.round((y0 - py) / p.scale);
+  const fw = Math.min(c.x + c.width - fx, Math.round(bgRect.width / p.scale));
+  const fh = Math.min(
+    c.y + c.height - fy,
+    Math.round(bgRect.height / p.scale),
+  );
+  const whole = fx === 0 && fy === 0 && fw === fg.width && fh === fg.height;
+  return {
+    fg: whole ? undefined : { x: fx, y: fy, width: fw, height: fh },
+    bg: bgRect,
+  };
+}

@@ -42,6 +42,25 @@ export function reportObject(r: CompositeResult): Record<string, unknown> {
     mean_similarity: round(r.meanSimilarity),
     frame_map: Array.from(r.frameMap),
     similarity: Array.from(r.similarity, (v) => round(v)),
+    validation: r.validation
+      ? {
+        mode: r.validation.mode,
+        validator: r.validation.validator,
+        validated: r.validation.validated,
+        mean: round(r.validation.mean),
+        worst: r.validation.worst
+          ? {
+            start: r.validation.worst.start,
+            end: r.validation.worst.end,
+            mean: round(r.validation.worst.mean),
+          }
+          : null,
+        confidence: Array.from(
+          r.validation.confidence,
+          (v) => Number.isNaN(v) ? null : round(v),
+        ),
+      }
+      : null,
     uncovered_seconds: r.uncovered.map((u) => [
       round(u.startSeconds, 3),
       round(u.endSeconds, 3),
@@ -72,6 +91,14 @@ export function summaryText(r: CompositeResult): string {
       )
     }`,
   ];
+  if (r.validation?.validated) {
+    const v = r.validation, w = v.worst;
+    lines.push(
+      `validated  ${v.validated}/${n} frames (${v.mode}, ${v.validator}), mean ${
+        v.mean.toFixed(3)
+      }${w ? `, worst fg ${w.start}–${w.end} at ${w.mean.toFixed(3)}` : ""}`,
+    );
+  }
   if (r.output) lines.push(`output     ${r.output}`);
   return lines.join("\n");
 }

@@ -1,13 +1,16 @@
 /**
  * Inputs of `align` that may be a still picture or a video: probing tells
  * them apart (a still has one frame), and a still is loaded whole into
- * memory, PNG and JPEG by imagescript (no process start, ~10× faster than
- * ffmpeg on small files), anything else ffmpeg reads (WebP, BMP, TIFF, ...).
+ * memory: PNG in process (imagescript's plain-JS codec, see `png.ts`: no
+ * process start, ~10× faster than ffmpeg on small files), anything else
+ * through ffmpeg (JPEG, WebP, BMP, TIFF, ...). imagescript's JPEG decoder
+ * reads a wasm file from disk and its main entry loads a native addon, which
+ * would cost the CLI `--allow-ffi` and break the bundle.
  *
  * @module
  */
 
-import { Image } from "../deps.ts";
+import { decodePng, type RgbaImage } from "./png.ts";
 import { InputError } from "./errors.ts";
 import { type Frame, toGray } from "./frame.ts";
 import { decodeAll } from "./frame_reader.ts";
@@ -33,9 +36,8 @@ export function isStill(info: MediaInfo): boolean {
 
 /**
  * Opens an input and says whether it is a still picture or a video. A PNG
- * or JPEG is decoded right away by imagescript (starting ffprobe costs more
- * than the decode); anything else is probed, and a single frame is a
- * still. InputError naming `role` when it is missing or not media.
+ * is decoded right away (starting ffprobe costs more than the decode);
+ * anything else is probed, and a single frame is a still. InputError naming `role` when it is missing or not media.
  */
 export async function openMedia(path: string, role: string): Promise<Media> {
   await assertReadableFile(path, role);
@@ -44,11 +46,10 @@ export async function openMedia(path: string, role: string): Promise<Media> {
     using file = await Deno.open(path);
     await file.read(head);
   }
-  const format = imagescriptFormat(head);
-  if (format) {
+  if (isPng(head)) {
     try {
-      const still = rgbOf(await Image.decode(await Deno.readFile(path)));
-      return { kind: "image", info: stillInfo(path, still, format), still };
+      const still = rgbOf(decodePng(await Deno.readFile(path)));
+      return { kind: "image", info: stillInfo(path, still, "png"), still };
     } catch {
       // Not decodable here (CMYK, 12-bit, damaged): ffprobe decides.
     }
@@ -77,23 +78,16 @@ function stillInfo(path: string, frame: Frame, codec: string): MediaInfo {
   };
 }
 
-/** The container formats imagescript decodes, by their leading bytes. */
-function imagescriptFormat(head: Uint8Array): "png" | "mjpeg" | undefined {
-  if (
-    head.length >= 8 && head[0] === 0x89 && head[1] === 0x50 &&
-    head[2] === 0x4e && head[3] === 0x47
-  ) return "png";
-  if (
-    head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 &&
-    head[2] === 0xff
-  ) return "mjpeg";
-  return undefined;
+/** PNG's signature. */
+function isPng(head: Uint8Array): boolean {
+  return head.length >= 8 && head[0] === 0x89 && head[1] === 0x50 &&
+    head[2] === 0x4e && head[3] === 0x47;
 }
 
-/** Packs imagescript's RGBA bitmap into RGB (alpha dropped, as ffmpeg's rgb24 does). */
-function rgbOf(image: Image): Frame {
+/** Packs an RGBA bitmap into RGB (alpha dropped, as ffmpeg's rgb24 does). */
+function rgbOf(image: RgbaImage): Frame {
   const n = image.width * image.height;
-  const src = image.bitmap;
+  const src = image.rgba;
   const out = new Uint8Array(n * 3);
   for (let p = 0, q = 0, r = 0; p < n; p++, q += 4, r += 3) {
     out[r] = src[q];
@@ -122,9 +116,9 @@ export async function loadStill(
       cause: err,
     });
   }
-  if (imagescriptFormat(bytes.subarray(0, 8))) {
+  if (isPng(bytes.subarray(0, 8))) {
     try {
-      return rgbOf(await Image.decode(bytes));
+      return rgbOf(decodePng(bytes));
     } catch {
       // Variants imagescript does not handle (CMYK, 12-bit, ...) go to ffmpeg.
     }

@@ -118,6 +118,11 @@ export interface Alignment {
 export interface Aligner {
   /** Registry name, e.g. `dtw`. */
   readonly name: string;
+  /**
+   * The fingerprint spec this aligner is designed for (e.g. `ssim`), used
+   * when the user names none; absent = the pipeline's default.
+   */
+  readonly preferredFingerprint?: string;
   /** Finds the alignment. */
   align(input: AlignInput): Alignment | Promise<Alignment>;
 }

@@ -1,0 +1,453 @@
+/**
+ * The validation stage: once the frame map and the placement are known,
+ * check matched pairs on real pixels. ffmpeg decodes the fg frames and the
+ * bg region under the placement, both cropped to where they overlap and
+ * scaled to one reduced analysis size (gray); a Validator (by default in a
+ * pool of workers) gives every checked pair a confidence in [0, 1].
+ *
+ * Modes: `all` checks every fg frame in one sequential decode of each
+ * video; `sample` checks short runs of consecutive frames spread over the
+ * fg (seeking to each run when that decodes fewer frames than reading
+ * straight through); `none` checks nothing.
+ *
+ * @module
+ */
+
+import type { FrameBatch, Rect } from "./frame_reader.ts";
+import { decodeFrames } from "./frame_reader.ts";
+import { analysisRegions } from "./placement.ts";
+import type { MediaInfo } from "./probe.ts";
+import { seekPlan } from "./probe.ts";
+import { registry } from "./registry.ts";
+import type { Placement, ProgressCallback, Validator } from "./types.ts";
+import {
+  unpackPairs,
+  type ValidateBatchTask,
+  type ValidateInitTask,
+} from "./validate_worker.ts";
+import { defaultPoolSize, WorkerPool } from "./worker_pool.ts";
+
+/** Which fg frames to validate. */
+export type ValidateMode = "all" | "sample" | "none";
+
+/** The validation modes, for flag parsing. */
+export const VALIDATE_MODES: readonly ValidateMode[] = Object.freeze([
+  "all",
+  "sample",
+  "none",
+]);
+
+/** Options of {@link validateVideo}. */
+export interface ValidateVideoOptions {
+  /** The fg's content inside its bars (`--engine mask`): only it is checked. */
+  readonly content?: Rect;
+  /** Probed fg (its `path` is decoded). */
+  readonly fg: MediaInfo;
+  /** Probed bg. */
+  readonly bg: MediaInfo;
+  /** Where the fg sits in the bg. */
+  readonly placement: Placement;
+  /** bg frame index under each fg frame (non-decreasing). */
+  readonly frameMap: Int32Array;
+  /** Which frames to check. */
+  readonly mode: ValidateMode;
+  /** The validator; in workers it is rebuilt from the registry by its name. */
+  readonly validator: Validator;
+  /** Options the workers build the validator with (default none). */
+  readonly validatorOptions?: Record<string, unknown>;
+  /** Module URL of the validator when it is a user plugin. */
+  readonly validatorModuleUrl?: string;
+  /**
+   * Worker threads (default: one per core). 0, or a validator the registry
+   * cannot build by name, runs it in this thread.
+   */
+  readonly workers?: number;
+  /** Widest analysis frame (default 480; the fg region is scaled down to fit). */
+  readonly maxWidth?: number;
+  /** Tallest analysis frame (default 480). */
+  readonly maxHeight?: number;
+  /** `sample` mode: how many runs of frames (default 12). */
+  readonly runs?: number;
+  /** `sample` mode: frames per run (default 8). */
+  readonly runLength?: number;
+  /** Progress sink (stage `validate`). */
+  readonly progress?: ProgressCallback;
+  /** Aborts the decodes and the workers. */
+  readonly signal?: AbortSignal;
+}
+
+/** The stretch of fg frames that validated worst. */
+export interface WorstStretch {
+  /** First fg index of the stretch. */
+  readonly start: number;
+  /** Last fg index of the stretch (inclusive). */
+  readonly end: number;
+  /** Mean confidence over the stretch's validated frames. */
+  readonly mean: number;
+}
+
+/** What {@link validateVideo} found. */
+export interface ValidationResult {
+  /** The mode it ran in. */
+  readonly mode: ValidateMode;
+  /** The validator's name. */
+  readonly validator: string;
+  /** Confidence per fg frame in [0, 1]; NaN where the frame was not checked. */
+  readonly confidence: Float32Array;
+  /** fg frames checked. */
+  readonly validated: number;
+  /** Mean confidence of the checked frames (NaN when none). */
+  readonly mean: number;
+  /**
+   * The worst window: one second of frames in `all` mode, one run in
+   * `sample` mode (windows never span unchecked frames). Absent when
+   * nothing was checked.
+   */
+  readonly worst?: WorstStretch;
+  /** Analysis frame width. */
+  readonly width: number;
+  /** Analysis frame height. */
+  readonly height: number;
+}
+
+/** Pairs per validator call: ~3.7 MB per batch at 480×270, few messages. */
+const PAIR_BATCH = 16;
+
+/** Consecutive fg frames [start, end] checked together. */
+interface Run {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The fg frames `sample` mode checks: `runs` runs of `runLength`
+ * consecutive frames, evenly spread (all frames when they would cover the
+ * fg anyway).
+ */
+export function sampleRuns(
+  count: number,
+  runs: number,
+  runLength: number,
+): { start: number; end: number }[] {
+  const len = Math.max(1, Math.floor(runLength));
+  const k = Math.max(1, Math.floor(runs));
+  if (count <= 0) return [];
+  if (k * len >= count) return [{ start: 0, end: count - 1 }];
+  const out: Run[] = [];
+  for (let r = 0; r < k; r++) {
+    const centre = ((r + 0.5) * count) / k;
+    const start = Math.max(
+      0,
+      Math.min(count - len, Math.round(centre - len / 2)),
+    );
+    const last = out[out.length - 1];
+    if (last && start <= last.end + 1) {
+      out[out.length - 1] = { start: last.start, end: start + len - 1 };
+    } else out.push({ start, end: start + len - 1 });
+  }
+  return out;
+}
+
+/** Frames decoded from the keyframe before `index` up to it. */
+function seekCost(info: MediaInfo, index: number): number {
+  let key = 0;
+  for (const k of info.keyframes) {
+    if (k <= index) key = k;
+    else break;
+  }
+  return index - key;
+}
+
+/**
+ * The decode plan: each run on its own (a seek per run), or one span from
+ * the first run to the last read straight through, whichever decodes fewer
+ * frames.
+ */
+function decodePlan(
+  runs: readonly Run[],
+  map: Int32Array,
+  fg: MediaInfo,
+  bg: MediaInfo,
+): Run[] {
+  if (runs.length <= 1) return [...runs];
+  let seeking = 0;
+  for (const r of runs) {
+    seeking += seekCost(fg, r.start) + (r.end - r.start + 1) +
+      seekCost(bg, map[r.start]) + (map[r.end] - map[r.start] + 1);
+  }
+  const first = runs[0].start, last = runs[runs.length - 1].end;
+  const straight = seekCost(fg, first) + (last - first + 1) +
+    seekCost(bg, map[first]) + (map[last] - map[first] + 1);
+  return straight <= seeking ? [{ start: first, end: last }] : [...runs];
+}
+
+/** Single frames of a decode, in order, with their index. */
+async function* framesOf(
+  batches: AsyncGenerator<FrameBatch>,
+  size: number,
+  first: number,
+): AsyncGenerator<{ index: number; data: Uint8Array }> {
+  for await (const b of batches) {
+    for (let k = 0; k < b.count; k++) {
+      yield {
+        index: first + b.start + k,
+        data: b.data.subarray(k * size, (k + 1) * size),
+      };
+    }
+  }
+}
+
+/** The analysis size: the fg region scaled to fit the limits (never up). */
+function analysisSize(
+  region: { width: number; height: number },
+  maxWidth: number,
+  maxHeight: number,
+): { width: number; height: number } {
+  const s = Math.min(1, maxWidth / region.width, maxHeight / region.height);
+  return {
+    width: Math.max(1, Math.round(region.width * s)),
+    height: Math.max(1, Math.round(region.height * s)),
+  };
+}
+
+/**
+ * Validates matched pairs on real pixels; see the module doc. Resolves with
+ * a confidence per fg frame and a summary.
+ */
+export async function validateVideo(
+  options: ValidateVideoOptions,
+): Promise<ValidationResult> {
+  const { fg, bg, frameMap: map, mode, validator } = options;
+  const n = map.length;
+  for (let i = 0; i < n; i++) {
+    if (
+      !(map[i] >= 0 && map[i] < bg.frames) || (i > 0 && map[i] < map[i - 1])
+    ) {
+      throw new RangeError(
+        `frame map must be non-decreasing within the bg: map[${i}] = ${map[i]}`,
+      );
+    }
+  }
+  if (!VALIDATE_MODES.includes(mode)) {
+    throw new RangeError(`validate mode must be all, sample or none: ${mode}`);
+  }
+  const regions = analysisRegions(fg, bg, options.placement, options.content);
+  const fgRect: Rect = regions.fg ??
+    { x: 0, y: 0, width: fg.width, height: fg.height };
+  const { width, height } = analysisSize(
+    fgRect,
+    options.maxWidth ?? 480,
+    options.maxHeight ?? 480,
+  );
+  const confidence = new Float32Array(n).fill(NaN);
+  const empty: ValidationResult = {
+    mode,
+    validator: validator.name,
+    confidence,
+    validated: 0,
+    mean: NaN,
+    width,
+    height,
+  };
+  if (mode === "none" || n === 0) return empty;
+
+  const runLength = options.runLength ?? 8;
+  const wanted: Run[] = mode === "all"
+    ? [{ start: 0, end: n - 1 }]
+    : sampleRuns(n, options.runs ?? 12, runLength);
+  const wantedSet = new Uint8Array(n);
+  let total = 0;
+  for (const r of wanted) {
+    for (let i = r.start; i <= r.end; i++) wantedSet[i] = 1;
+    total += r.end - r.start + 1;
+  }
+
+  const size = width * height;
+  const workers = options.workers ?? defaultPoolSize();
+  const buildable = options.validatorModuleUrl !== undefined ||
+    registry.names("validator").includes(validator.name);
+  const pool = workers > 0 && buildable
+    ? new WorkerPool(
+      new URL("./validate_worker.ts", import.meta.url),
+      Math.min(workers, Math.max(1, Math.ceil(total / PAIR_BATCH))),
+      {
+        type: "init",
+        name: validator.name,
+        options: options.validatorOptions,
+        moduleUrl: options.validatorModuleUrl,
+      } satisfies ValidateInitTask,
+    )
+    : undefined;
+  // Frames on the luma plane when both share a pixel format (cheapest);
+  // otherwise ffmpeg converts both to full-range gray so their levels agree.
+  const sourcePixFmt = fg.pixFmt === bg.pixFmt ? fg.pixFmt : undefined;
+
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let done = 0;
+  const dispatch = (
+    indices: number[],
+    fgData: Uint8Array,
+    bgData: Uint8Array,
+  ) => {
+    const task: ValidateBatchTask = {
+      type: "batch",
+      width,
+      height,
+      count: indices.length,
+      fg: fgData,
+      bg: bgData,
+    };
+    const run = pool
+      ? pool.run<Float32Array>(task, [
+        fgData.buffer as ArrayBuffer,
+        bgData.buffer as ArrayBuffer,
+      ])
+      : Promise.resolve(validator.validate(unpackPairs(task)));
+    const p: Promise<void> = run
+      .then((values) => {
+        indices.forEach((i, k) => {
+          const v = values[k];
+          confidence[i] = v >= 0 ? (v <= 1 ? v : 1) : 0;
+        });
+        done += indices.length;
+        options.progress?.("validate", done, total);
+      })
+      .catch((err) => {
+        failure ??= err;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  const maxInFlight = Math.max(1, (pool?.size ?? 1) * 2);
+
+  options.progress?.("validate", 0, total);
+  try {
+    for (const run of decodePlan(wanted, map, fg, bg)) {
+      const j0 = map[run.start], j1 = map[run.end];
+      const fgFrames = framesOf(
+        decodeFrames({
+          path: fg.path,
+          format: { width, height, channels: 1 },
+          crop: regions.fg,
+          start: run.start > 0 ? seekPlan(fg, run.start) : undefined,
+          maxFrames: run.end - run.start + 1,
+          sourcePixFmt,
+          batch: PAIR_BATCH,
+          signal: options.signal,
+        }),
+        size,
+        run.start,
+      );
+      const bgFrames = framesOf(
+        decodeFrames({
+          path: bg.path,
+          format: { width, height, channels: 1 },
+          crop: regions.bg,
+          start: j0 > 0 ? seekPlan(bg, j0) : undefined,
+          maxFrames: j1 - j0 + 1,
+          sourcePixFmt,
+          batch: PAIR_BATCH,
+          signal: options.signal,
+        }),
+        size,
+        j0,
+      );
+      let bgFrame: { index: number; data: Uint8Array } | undefined;
+      let indices: number[] = [];
+      let fgData = new Uint8Array(PAIR_BATCH * size);
+      let bgData = new Uint8Array(PAIR_BATCH * size);
+      try {
+        for await (const f of fgFrames) {
+          if (f.index > run.end) break;
+          const j = map[f.index];
+          while (!bgFrame || bgFrame.index < j) {
+            const next = await bgFrames.next();
+            if (next.done) break;
+            bgFrame = next.value;
+          }
+          // A bg decode that ends early (a truncated file) leaves the last
+          // frames unchecked rather than paired with the wrong picture.
+          if (!bgFrame || bgFrame.index !== j) break;
+          if (!wantedSet[f.index]) continue;
+          const k = indices.length;
+          fgData.set(f.data, k * size);
+          bgData.set(bgFrame.data, k * size);
+          indices.push(f.index);
+          if (indices.length === PAIR_BATCH) {
+            dispatch(indices, fgData, bgData);
+            indices = [];
+            fgData = new Uint8Array(PAIR_BATCH * size);
+            bgData = new Uint8Array(PAIR_BATCH * size);
+            if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+            if (failure) throw failure;
+          }
+        }
+        if (indices.length > 0) {
+          dispatch(
+            indices,
+            fgData.slice(0, indices.length * size),
+            bgData.slice(0, indices.length * size),
+          );
+        }
+      } finally {
+        await Promise.all([
+          fgFrames.return(undefined),
+          bgFrames.return(undefined),
+        ]);
+      }
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+  } finally {
+    pool?.terminate();
+  }
+  return summarise(
+    { ...empty, confidence },
+    wanted,
+    mode === "all" ? Math.max(1, Math.round(fg.fps)) : runLength,
+  );
+}
+
+/**
+ * Mean and worst stretch of the checked frames: windows of `window` frames
+ * inside each run (a run shorter than that is one window).
+ */
+export function summarise(
+  base: ValidationResult,
+  runs: readonly Run[],
+  window: number,
+): ValidationResult {
+  const c = base.confidence;
+  let sum = 0, validated = 0;
+  for (const v of c) {
+    if (v === v) {
+      sum += v;
+      validated++;
+    }
+  }
+  let worst: WorstStretch | undefined;
+  for (const r of runs) {
+    // Checked frames of the run, in order (a short decode may miss some).
+    const idx: number[] = [];
+    for (let i = r.start; i <= r.end; i++) if (c[i] === c[i]) idx.push(i);
+    if (idx.length === 0) continue;
+    const w = Math.min(Math.max(1, window), idx.length);
+    let s = 0;
+    for (let k = 0; k < w; k++) s += c[idx[k]];
+    for (let k = w;; k++) {
+      const mean = s / w;
+      if (!worst || mean < worst.mean) {
+        worst = { start: idx[k - w], end: idx[k - 1], mean };
+      }
+      if (k >= idx.length) break;
+      s += c[idx[k]] - c[idx[k - w]];
+    }
+  }
+  return {
+    ...base,
+    validated,
+    mean: validated ? sum / validated : NaN,
+    worst,
+  };
+}

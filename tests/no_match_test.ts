@@ -1,0 +1,65 @@
+/**
+ * The no-match verdict, through the CLI: a fg that is not in the bg stops
+ * before composing with one line and exit code 3, and no output file;
+ * `--force` composes anyway.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { exists, fixtureDir, makePair, standardPairs } from "./fixtures.ts";
+
+const dir = await fixtureDir();
+const cli = new URL("../cli.ts", import.meta.url).pathname;
+
+async function run(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "comp", ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return {
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr).trim(),
+  };
+}
+
+const pairOf = (name: string) =>
+  makePair(standardPairs.find((s) => s.name === name)!, dir);
+
+// testsrc2 bgs under a mandelbrot fg (thumbnails of both are smooth enough
+// to look alike; pixels are not), and a slow pan under a testsrc2 crop.
+for (
+  const [bgName, fgName] of [["offset_crop", "mandel"], ["slow", "offset_crop"]]
+) {
+  Deno.test(`unrelated videos exit 3 with one line and no output: ${fgName} over ${bgName}`, async () => {
+    const [bg, fg] = await Promise.all([pairOf(bgName), pairOf(fgName)]);
+    const output = join(dir, `nomatch_${fgName}_${bgName}.mp4`);
+    await Deno.remove(output).catch(() => {});
+    const r = await run(["--bg", bg.bg, "--fg", fg.fg, "-o", output, "-q"]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr.split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, /does not appear in the bg/);
+    assert.equal(await exists(output), false);
+  });
+}
+
+Deno.test("--force composes unrelated videos anyway", async () => {
+  const [bg, fg] = await Promise.all([pairOf("offset_crop"), pairOf("mandel")]);
+  const output = join(dir, "nomatch_forced.mp4");
+  await Deno.remove(output).catch(() => {});
+  const r = await run([
+    "--bg",
+    bg.bg,
+    "--fg",
+    fg.fg,
+    "-o",
+    output,
+    "--force",
+    "--preset",
+    "ultrafast",
+    "-q",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await exists(output), true);
+});

@@ -1,0 +1,158 @@
+/**
+ * User plugins: the example in examples/ keeps the fingerprinter contract,
+ * is loaded by `--plugin`, chosen by `--fingerprint` and used end to end
+ * (in the workers too); bad plugin paths fail with one clear line.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { composite } from "../mod.ts";
+import {
+  createProfile,
+  plugin,
+  profileDefaults,
+} from "../examples/fingerprint_profile.ts";
+import {
+  assertDistanceContract,
+  assertFingerprinterPlugin,
+  assertNoisyCloser,
+  assertRejectsFormat,
+  assertSlotLayout,
+  flatFrame,
+  mapFrame,
+  noisy,
+  scene,
+} from "../plugins/_fingerprint_testing.ts";
+import { fixtureDir, makePair, scoreMap, standardPairs } from "./fixtures.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dir = await fixtureDir();
+const INPUT = { width: 64, height: 64, channels: 1 } as const;
+
+/** Runs the CLI from the repository root as a child process. */
+async function cli(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "cli.ts", ...args],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("the example profile fingerprinter keeps the fingerprinter contract", () => {
+  const fp = assertFingerprinterPlugin(plugin, { size: 64, unknown: 1 }, {
+    name: "profile",
+    input: INPUT,
+    coarse: false,
+  });
+  assert.equal(profileDefaults.size, 64);
+  assertDistanceContract(
+    fp,
+    (k) => k === 0 ? flatFrame(INPUT, 90) : scene(INPUT, k),
+    12,
+  );
+  assertSlotLayout(fp, scene(INPUT, 3));
+  assertRejectsFormat(fp, { width: 32, height: 32, channels: 1 });
+  assertNoisyCloser(fp, (k) => scene(INPUT, k + 1), (f, k) => noisy(f, 6, k), {
+    count: 10,
+    nearBelow: 0.02,
+    farOverNear: 10,
+  });
+  // A regrade (brightness and contrast) leaves the profiles' shape alone.
+  const f = scene(INPUT, 5);
+  const t = fp.createTable(2);
+  fp.compute(f, t, 0);
+  fp.compute(mapFrame(f, (v) => v * 0.8 + 30), t, 1);
+  assert.ok(fp.distance(t, 0, t, 1) < 1e-3, `${fp.distance(t, 0, t, 1)}`);
+  assert.throws(() => createProfile({ size: 4 }), RangeError);
+});
+
+Deno.test("--plugin loads the example, --fingerprint picks it, and it aligns a pair end to end", async () => {
+  // A regraded, noisy bg with freezes and drops: features differ enough
+  // from the default fingerprint that its similarity shows which one ran.
+  const spec = standardPairs.find((s) => s.name === "freeze_drop") ??
+    standardPairs[0];
+  const pair = await makePair(spec, dir);
+  const report = join(dir, "plugin_report.json");
+  await Deno.remove(report).catch(() => {});
+
+  const unknown = await cli([
+    "comp",
+    pair.bg,
+    pair.fg,
+    "--fingerprint",
+    "profile",
+    "--dry-run",
+    "--quiet",
+  ]);
+  assert.equal(unknown.code, 1, "without --plugin the name is unknown");
+  assert.match(unknown.stderr, /unknown fingerprinter "profile"/);
+
+  const r = await cli([
+    "comp",
+    "--plugin",
+    "examples/fingerprint_profile.ts",
+    "--fingerprint",
+    "profile",
+    "--bg",
+    pair.bg,
+    "--fg",
+    pair.fg,
+    "--dry-run",
+    "--report",
+    report,
+    "--quiet",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const json = JSON.parse(await Deno.readTextFile(report));
+  const score = scoreMap(json.frame_map, pair.truth);
+  assert.equal(score.backwardSteps, 0);
+  assert.ok(
+    score.exactRatio >= 0.99,
+    `${score.exact}/${score.total} exact: ${JSON.stringify(score.worst)}`,
+  );
+  assert.equal(json.placement.x, pair.truth.x);
+  assert.equal(json.placement.y, pair.truth.y);
+
+  // The same pair with the default fingerprint: had the plugin been
+  // ignored, the similarities would be these.
+  const builtin = await composite({ bg: pair.bg, fg: pair.fg, dryRun: true });
+  let diff = 0;
+  for (let i = 0; i < builtin.similarity.length; i++) {
+    diff += Math.abs(json.similarity[i] - builtin.similarity[i]);
+  }
+  diff /= builtin.similarity.length;
+  assert.ok(diff > 1e-3, `mean similarity difference ${diff}`);
+});
+
+Deno.test("a plugin path that does not exist fails with exit 1 and one clear line", async () => {
+  const missing = "examples/no_such_plugin.ts";
+  const r = await cli(["comp", "a.mp4", "b.mp4", "--plugin", missing]);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^vidkompy: cannot load plugin module /);
+  assert.ok(lines[0].includes(missing), lines[0]);
+});
+
+Deno.test("a module without a plugin export is refused with one clear line", async () => {
+  const dirTmp = await Deno.makeTempDir({ prefix: "vidkompy_plugin_" });
+  try {
+    const path = join(dirTmp, "not_a_plugin.ts");
+    await Deno.writeTextFile(path, "export const answer = 42;\n");
+    const r = await cli(["comp", "a.mp4", "b.mp4", "--plugin", path]);
+    assert.equal(r.code, 1);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /exports no `plugin` or `plugins`/);
+  } finally {
+    await Deno.remove(dirTmp, { recursive: true });
+  }
+});
