@@ -151,6 +151,13 @@ export async function buildProgram(
         "check matched frames on real pixels (multi-scale SSIM): all frames, a sample of stretches, or none",
       ).choices(["all", "sample", "none"] as const).default("sample" as const),
     )
+    .option(
+      "--validator <name>",
+      `validator plugin for --validate: ${
+        registry.names("validator").join(", ")
+      }`,
+      "msssim",
+    )
     .option("--dry-run", "align and report, write no video")
     .option(
       "--report <file>",
@@ -214,6 +221,7 @@ export async function buildProgram(
           alignPrecision: opts.alignPrecision,
           engine: opts.engine,
           validate: opts.validate,
+          validator: opts.validator,
           smooth: opts.smooth,
           margin: opts.margin,
           preset: opts.preset,

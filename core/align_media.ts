@@ -41,7 +41,7 @@ import {
   type PreparedTemplate,
   prepareTemplate,
 } from "./ncc.ts";
-import { coarseSizes } from "./placement.ts";
+import { coarseSizes, refineHalvedFirst } from "./placement.ts";
 import type { MediaInfo } from "./probe.ts";
 import { type Registry, registry as defaultRegistry } from "./registry.ts";
 import { loadStillGray, type Media, openMedia } from "./still_image.ts";
@@ -528,27 +528,12 @@ export async function alignMedia(
   }
 
   /** `Locator.refine`, on halved frames first when the radius and frames are large. */
-  async function refineOn(
+  function refineOn(
     pairs: RefinePair[],
     guess: Placement,
     r: number,
   ): Promise<Placement> {
-    let near = guess, radius = r;
-    if (r > 2 && scaledArea > 250_000) {
-      const half = await locator.refine(
-        pairs.map((p) => ({
-          fg: downscale2(p.fg),
-          bg: downscale2(p.bg),
-          originX: p.originX / 2,
-          originY: p.originY / 2,
-        })),
-        { ...guess, x: Math.round(guess.x / 2), y: Math.round(guess.y / 2) },
-        Math.ceil(r / 2) + 1,
-      );
-      near = { ...half, x: half.x * 2, y: half.y * 2 };
-      radius = 2;
-    }
-    return await locator.refine(pairs, near, radius);
+    return refineHalvedFirst(locator, pairs, guess, r, scaledArea);
   }
 
   /**

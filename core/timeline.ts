@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Timeline } from "./types.ts";
+
 /**
  * Index of the frame whose time is nearest `t` (ties go to the earlier frame).
  * Times outside the stream map to its first / last frame, which is what makes
@@ -73,4 +75,24 @@ export function densestPoint(
     }
   }
   return result;
+}
+
+/**
+ * Throws a RangeError unless both timelines hold a time per frame and a bg
+ * with frames exists for a fg with frames: what every aligner assumes.
+ */
+export function checkTimelines(fg: Timeline, bg: Timeline): void {
+  if (!(fg.count >= 0) || fg.times.length < fg.count) {
+    throw new RangeError(
+      `fg timeline: ${fg.times.length} times for ${fg.count} frames`,
+    );
+  }
+  if (!(bg.count >= 0) || bg.times.length < bg.count) {
+    throw new RangeError(
+      `bg timeline: ${bg.times.length} times for ${bg.count} frames`,
+    );
+  }
+  if (bg.count === 0 && fg.count > 0) {
+    throw new RangeError("bg timeline has no frames");
+  }
 }

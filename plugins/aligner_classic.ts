@@ -36,6 +36,7 @@
  * @module
  */
 
+import { checkTimelines } from "../core/timeline.ts";
 import type {
   Aligner,
   AlignInput,
@@ -447,17 +448,7 @@ function merge(
 function alignClassic(input: AlignInput, o: ClassicOptions): ClassicAlignment {
   const { fg, bg, costs } = input;
   const n = fg.count, m = bg.count;
-  if (!(n >= 0) || fg.times.length < n) {
-    throw new RangeError(
-      `fg timeline: ${fg.times.length} times for ${n} frames`,
-    );
-  }
-  if (!(m >= 0) || bg.times.length < m) {
-    throw new RangeError(
-      `bg timeline: ${bg.times.length} times for ${m} frames`,
-    );
-  }
-  if (m === 0 && n > 0) throw new RangeError("bg timeline has no frames");
+  checkTimelines(fg, bg);
   const fgT = fg.times, bgT = bg.times;
   const dt = medianStep(bgT, m, bg.fps);
   const r = medianStep(fgT, n, fg.fps) / dt;

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { checkTimelines } from "../core/timeline.ts";
 import type {
   Aligner,
   AlignInput,
@@ -147,17 +148,7 @@ function alignDtw(input: AlignInput, o: DtwOptions): DtwAlignment {
   const { fg, bg, costs } = input;
   const n = fg.count;
   const m = bg.count;
-  if (!(n >= 0) || fg.times.length < n) {
-    throw new RangeError(
-      `fg timeline: ${fg.times.length} times for ${n} frames`,
-    );
-  }
-  if (!(m >= 0) || bg.times.length < m) {
-    throw new RangeError(
-      `bg timeline: ${bg.times.length} times for ${m} frames`,
-    );
-  }
-  if (m === 0 && n > 0) throw new RangeError("bg timeline has no frames");
+  checkTimelines(fg, bg);
   const fgT = fg.times;
   const bgT = bg.times;
   const r = medianStep(fgT, n, fg.fps) / medianStep(bgT, m, bg.fps);

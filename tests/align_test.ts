@@ -6,8 +6,8 @@
  * The scaled cases need the locator's scaled search (`unscaled: false`).
  */
 
+import { runCli } from "./_cli.ts";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import {
   alignMedia,
   type AlignMediaResult,
@@ -282,21 +282,7 @@ Deno.test("alignMedia finds a 60% video over a blurred fill of itself, with --un
 // ---------------------------------------------------------------------------
 // The command line
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", CLI, ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const cli = (args: string[]) => runCli(args);
 
 Deno.test("cli align --json prints exactly one JSON object with the result", async () => {
   const f = fixture(images, "crop_png_in_jpg");

@@ -5,35 +5,15 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { main, normaliseArgs } from "../cli.ts";
 import { fixtureDir, makePair, standardPairs } from "./fixtures.ts";
+import { CLI, runCli } from "./_cli.ts";
 
 const dir = await fixtureDir();
 const spec = standardPairs.find((s) => s.name === "offset_crop") ??
   standardPairs[0];
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-
-/** Runs the CLI as a child process (for exit codes and stderr text). */
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      CLI,
-      ...args,
-    ],
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const cli = runCli;
 
 Deno.test("snake_case flags of the original are accepted", () => {
   assert.deepEqual(

@@ -7,22 +7,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists, fixtureDir, makePair, standardPairs } from "./fixtures.ts";
+import { runCli } from "./_cli.ts";
 
 const dir = await fixtureDir();
-const cli = new URL("../cli.ts", import.meta.url).pathname;
 
-async function run(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, "comp", ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return {
-    code: out.code,
-    stderr: new TextDecoder().decode(out.stderr).trim(),
-  };
-}
+const run = (args: string[]) => runCli(["comp", ...args]);
 
 const pairOf = (name: string) =>
   makePair(standardPairs.find((s) => s.name === name)!, dir);
@@ -38,7 +27,7 @@ for (
     await Deno.remove(output).catch(() => {});
     const r = await run(["--bg", bg.bg, "--fg", fg.fg, "-o", output, "-q"]);
     assert.equal(r.code, 3, r.stderr);
-    assert.equal(r.stderr.split("\n").length, 1, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(r.stderr, /does not appear in the bg/);
     assert.equal(await exists(output), false);
   });

@@ -4,6 +4,7 @@
  * (in the workers too); bad plugin paths fail with one clear line.
  */
 
+import { runDeno } from "./_cli.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,21 +31,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = await fixtureDir();
 const INPUT = { width: 64, height: 64, channels: 1 } as const;
 
-/** Runs the CLI from the repository root as a child process. */
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "cli.ts", ...args],
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const cli = (args: string[]) =>
+  runDeno(["run", "--allow-all", "cli.ts", ...args], { cwd: root });
 
 Deno.test("the example profile fingerprinter keeps the fingerprinter contract", () => {
   const fp = assertFingerprinterPlugin(plugin, { size: 64, unknown: 1 }, {
