@@ -13,6 +13,7 @@ export class VidkompyError extends Error {
   /** A short hint telling the user how to fix it, if there is one. */
   readonly hint?: string;
 
+  /** A one-line message, the underlying cause, and a hint for the fix. */
   constructor(message: string, options?: { cause?: unknown; hint?: string }) {
     super(message, { cause: options?.cause });
     this.name = new.target.name;
@@ -31,6 +32,7 @@ export class PluginError extends VidkompyError {}
 
 /** The fg content could not be found in the bg. */
 export class NoMatchError extends VidkompyError {
+  /** Exit code 3: the inputs are valid but do not belong together. */
   override readonly exitCode: number = 3;
 }
 

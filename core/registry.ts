@@ -32,6 +32,7 @@ export class Registry {
   #entries = new Map<string, Entry>();
   #loaded = new Map<string, PluginDefinition>();
 
+  /** A registry of `loaders` (`kind:name` → module), the built-ins by default. */
   constructor(
     loaders: Readonly<Record<string, PluginLoader>> = builtinPlugins,
   ) {

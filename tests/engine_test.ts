@@ -1,7 +1,8 @@
 /**
- * `--engine mask` and `--smooth` end to end, on pixels: a letterboxed fg over
- * a full-frame bg (the bars must not be painted over the bg, the content
- * must land exactly), and a feathered edge measured as a ramp.
+ * `--engine mask` and `--smooth` end to end, on pixels: a letterboxed or
+ * pillarboxed fg over a full-frame bg (the bars must not be painted over the
+ * bg, the content must land exactly), and a feathered edge measured as a
+ * ramp.
  */
 
 import assert from "node:assert/strict";
@@ -28,18 +29,25 @@ async function ffmpeg(args: string[]): Promise<void> {
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
 }
 
-/** The standard offset-crop pair with BAR-px black bars above and below its fg. */
-async function letterboxedPair() {
+type Boxing = "letterbox" | "pillarbox";
+
+/**
+ * The standard offset-crop pair with BAR-px black bars above and below its
+ * fg (letterbox) or left and right of it (pillarbox).
+ */
+async function boxedPair(boxing: Boxing) {
   const spec = standardPairs.find((s) => s.name === "offset_crop")!;
   const pair = await makePair(spec, dir);
-  const fg = join(dir, `letterboxed_${BAR}_${spec.name}.mp4`);
+  const fg = join(dir, `${boxing}_${BAR}_${spec.name}.mp4`);
   if (!(await exists(fg))) {
     const tmp = `${fg}.tmp.mp4`;
     await ffmpeg([
       "-i",
       pair.fg,
       "-vf",
-      `pad=iw:ih+${2 * BAR}:0:${BAR}:black`,
+      boxing === "letterbox"
+        ? `pad=iw:ih+${2 * BAR}:0:${BAR}:black`
+        : `pad=iw+${2 * BAR}:ih:${BAR}:0:black`,
       "-c:v",
       "libx264",
       "-preset",
@@ -75,42 +83,49 @@ function mad(
   return d / n;
 }
 
-Deno.test("--engine mask compares and composes only the content inside the fg's bars", async () => {
-  const pair = await letterboxedPair();
-  const c = pair.spec.crop;
-  const out = join(dir, "out_mask.mp4");
-  await Deno.remove(out).catch(() => {});
-  const result = await composite({
-    bg: pair.bg,
-    fg: pair.fg,
-    output: out,
-    engine: "mask",
-    preset: "ultrafast",
-    crf: 12,
+for (const boxing of ["letterbox", "pillarbox"] as const) {
+  Deno.test(`--engine mask compares and composes only the content inside the fg's bars: ${boxing}`, async () => {
+    const pair = await boxedPair(boxing);
+    const c = pair.spec.crop;
+    const out = join(dir, `out_mask_${boxing}.mp4`);
+    await Deno.remove(out).catch(() => {});
+    const result = await composite({
+      bg: pair.bg,
+      fg: pair.fg,
+      output: out,
+      engine: "mask",
+      preset: "ultrafast",
+      crf: 12,
+    });
+    // The padded fg's top-left sits BAR px before its content.
+    const dx = boxing === "pillarbox" ? BAR : 0;
+    const dy = boxing === "letterbox" ? BAR : 0;
+    assert.equal(result.placement.x, c.x - dx);
+    assert.equal(result.placement.y, c.y - dy);
+    const score = scoreMap(result.frameMap, pair.truth);
+    assert.ok(score.exactRatio >= 0.99, `${score.exact}/${score.total}`);
+    const W = pair.spec.bgWidth, H = pair.spec.bgHeight;
+    const [outFrames, bgFrames] = await Promise.all([
+      gray(out, W, H),
+      gray(pair.bg, W, H),
+    ]);
+    // One bar's area in the bg: above the content, or left of it.
+    const bars = boxing === "letterbox"
+      ? { x0: c.x, x1: c.x + c.width, y0: c.y - BAR, y1: c.y }
+      : { x0: c.x - BAR, x1: c.x, y0: c.y, y1: c.y + c.height };
+    for (let k = 3; k < outFrames.length; k += 11) {
+      const under = bgFrames[result.frameMap[k]];
+      // Where the bars would be, the bg shows through (testsrc2 is not black there).
+      assert.ok(
+        mad(outFrames[k], under, W, bars) < 4,
+        `frame ${k}: bar area differs from the bg`,
+      );
+    }
   });
-  // The padded fg's top-left sits BAR rows above the content.
-  assert.equal(result.placement.x, c.x);
-  assert.equal(result.placement.y, c.y - BAR);
-  const score = scoreMap(result.frameMap, pair.truth);
-  assert.ok(score.exactRatio >= 0.99, `${score.exact}/${score.total}`);
-  const W = pair.spec.bgWidth, H = pair.spec.bgHeight;
-  const [outFrames, bgFrames] = await Promise.all([
-    gray(out, W, H),
-    gray(pair.bg, W, H),
-  ]);
-  const bars = { x0: c.x, x1: c.x + c.width, y0: c.y - BAR, y1: c.y };
-  for (let k = 3; k < outFrames.length; k += 11) {
-    const under = bgFrames[result.frameMap[k]];
-    // Where the bars would be, the bg shows through (testsrc2 is not black there).
-    assert.ok(
-      mad(outFrames[k], under, W, bars) < 4,
-      `frame ${k}: bar area differs from the bg`,
-    );
-  }
-});
+}
 
 Deno.test("--engine full paints the fg's bars over the bg (the difference mask makes)", async () => {
-  const pair = await letterboxedPair();
+  const pair = await boxedPair("letterbox");
   const c = pair.spec.crop;
   const out = join(dir, "out_full_bars.mp4");
   await Deno.remove(out).catch(() => {});
