@@ -44,7 +44,11 @@ export {
   writePlot,
 } from "./core/plot.ts";
 export type { Rect } from "./core/frame_reader.ts";
-export type { ValidateMode, ValidationResult } from "./core/validate_video.ts";
+export type {
+  ValidateMode,
+  ValidationResult,
+  WorstStretch,
+} from "./core/validate_video.ts";
 export { Registry, registry } from "./core/registry.ts";
 export { builtinPlugins, type PluginLoader } from "./core/builtin_plugins.ts";
 export {
