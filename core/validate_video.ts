@@ -120,30 +120,50 @@ interface Run {
 }
 
 /**
- * The fg frames `sample` mode checks: `runs` runs of `runLength`
- * consecutive frames, evenly spread (all frames when they would cover the
- * fg anyway).
+ * `sample` runs placed where they are cheap to decode: every start is
+ * priced (frames decoded from the keyframes before the fg frame and its bg
+ * partner, plus the run itself), then the cheapest starts at least
+ * count/(2·runs) apart are taken, up to `runs`; beyond the first three, a
+ * run is only taken while it costs at most four times its own length. In a
+ * long-GOP file a run far from a keyframe costs a whole GOP of decoding, and
+ * reading straight through costs both videos: keyframes are spread over the
+ * video anyway, so runs next to them still sample all of it.
  */
-export function sampleRuns(
+export function cheapRuns(
   count: number,
   runs: number,
   runLength: number,
+  cost: (start: number) => number,
 ): { start: number; end: number }[] {
   const len = Math.max(1, Math.floor(runLength));
   const k = Math.max(1, Math.floor(runs));
   if (count <= 0) return [];
   if (k * len >= count) return [{ start: 0, end: count - 1 }];
-  const out: Run[] = [];
-  for (let r = 0; r < k; r++) {
-    const centre = ((r + 0.5) * count) / k;
-    const start = Math.max(
-      0,
-      Math.min(count - len, Math.round(centre - len / 2)),
-    );
-    const last = out[out.length - 1];
-    if (last && start <= last.end + 1) {
-      out[out.length - 1] = { start: last.start, end: start + len - 1 };
-    } else out.push({ start, end: start + len - 1 });
+  const starts = Array.from({ length: count - len + 1 }, (_, s) => s);
+  const price = starts.map(cost);
+  starts.sort((a, b) => price[a] - price[b] || a - b);
+  const gap = Math.max(len, Math.floor(count / (2 * k)));
+  const picked: number[] = [];
+  for (const s of starts) {
+    if (picked.length >= k) break;
+    if (picked.length >= Math.min(3, k) && price[s] > 4 * 2 * len) break;
+    if (picked.every((p) => Math.abs(p - s) >= gap)) picked.push(s);
+  }
+  return picked.sort((a, b) => a - b).map((s) => ({
+    start: s,
+    end: s + len - 1,
+  }));
+}
+
+/** Per frame: how many frames lie between it and the keyframe before it. */
+function sinceKeyframe(info: MediaInfo): Int32Array {
+  const out = new Int32Array(info.frames);
+  let key = 0, next = 0;
+  for (let i = 0; i < info.frames; i++) {
+    while (next < info.keyframes.length && info.keyframes[next] <= i) {
+      key = info.keyframes[next++];
+    }
+    out[i] = i - key;
   }
   return out;
 }
@@ -252,9 +272,14 @@ export async function validateVideo(
   if (mode === "none" || n === 0) return empty;
 
   const runLength = options.runLength ?? 8;
+  const fgSince = sinceKeyframe(fg), bgSince = sinceKeyframe(bg);
   const wanted: Run[] = mode === "all"
     ? [{ start: 0, end: n - 1 }]
-    : sampleRuns(n, options.runs ?? 12, runLength);
+    : cheapRuns(n, options.runs ?? 12, runLength, (s) => {
+      const e = Math.min(n - 1, s + runLength - 1);
+      return fgSince[s] + bgSince[map[s]] + (e - s + 1) +
+        (map[e] - map[s] + 1);
+    });
   const wantedSet = new Uint8Array(n);
   let total = 0;
   for (const r of wanted) {

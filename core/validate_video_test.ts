@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { probe } from "./probe.ts";
 import type { Placement } from "./types.ts";
 import {
-  sampleRuns,
+  cheapRuns,
   summarise,
   validateVideo,
   type ValidationResult,
@@ -165,8 +165,17 @@ Deno.test("sample mode checks runs of frames only, the same in workers and in th
     validateVideo({ ...common, workers: 2 }),
     validateVideo({ ...common, workers: 0 }),
   ]);
-  const runs = sampleRuns(pair.truth.fgFrames, 4, 6);
-  assert.equal(pooled.validated, 24);
+  // The checked frames form runs of 6 (cheap to seek to, see cheapRuns).
+  const runs: { start: number; end: number }[] = [];
+  for (let i = 0; i < pair.truth.fgFrames; i++) {
+    if (Number.isNaN(pooled.confidence[i])) continue;
+    const last = runs[runs.length - 1];
+    if (last && last.end === i - 1) last.end = i;
+    else runs.push({ start: i, end: i });
+  }
+  assert.ok(runs.length >= 3 && runs.length <= 4, JSON.stringify(runs));
+  assert.ok(runs.every((r) => (r.end - r.start + 1) % 6 === 0));
+  assert.equal(pooled.validated, 6 * runs.length);
   for (let i = 0; i < pair.truth.fgFrames; i++) {
     const inRun = runs.some((r) => i >= r.start && i <= r.end);
     assert.equal(Number.isNaN(pooled.confidence[i]), !inRun, `frame ${i}`);
@@ -209,19 +218,23 @@ Deno.test("mode none checks nothing, and a map that steps back is refused", asyn
   );
 });
 
-Deno.test("sampleRuns spreads runs evenly, merges overlaps, covers short videos whole", () => {
-  assert.deepEqual(sampleRuns(40, 12, 8), [{ start: 0, end: 39 }]);
-  assert.deepEqual(sampleRuns(0, 12, 8), []);
-  const runs = sampleRuns(1000, 4, 10);
-  assert.deepEqual(runs, [
-    { start: 120, end: 129 },
-    { start: 370, end: 379 },
-    { start: 620, end: 629 },
-    { start: 870, end: 879 },
-  ]);
-  const tight = sampleRuns(30, 3, 9);
-  for (let k = 1; k < tight.length; k++) {
-    assert.ok(tight[k].start > tight[k - 1].end + 1, "no overlaps");
+Deno.test("cheapRuns: spread runs of cheap starts, short videos whole", () => {
+  assert.deepEqual(cheapRuns(40, 12, 8, () => 0), [{ start: 0, end: 39 }]);
+  assert.deepEqual(cheapRuns(0, 12, 8, () => 0), []);
+  // Equal prices: runs at least count/(2·runs) apart, never overlapping.
+  const flat = cheapRuns(1000, 4, 10, () => 20);
+  assert.equal(flat.length, 4);
+  for (let k = 1; k < flat.length; k++) {
+    assert.ok(flat[k].start - flat[k - 1].start >= 125);
+  }
+  // Keyframes every 100 frames: seeking costs the frames since the last
+  // one, so the runs start on keyframes; runs far from every keyframe cost
+  // more than 4× their length and are left out once three are taken.
+  const keyed = cheapRuns(1000, 12, 8, (s) => (s % 100) + 16);
+  assert.ok(keyed.length >= 3);
+  for (const r of keyed) assert.equal(r.start % 100 <= 48, true, `${r.start}`);
+  for (let k = 1; k < keyed.length; k++) {
+    assert.ok(keyed[k].start > keyed[k - 1].end, "no overlaps");
   }
 });
 
