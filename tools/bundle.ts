@@ -30,7 +30,10 @@ export const ENTRY = "cli.ts";
 /** The bundle's file name. */
 export const BUNDLE = "vidkompy.js";
 /** Worker modules, relative to the repository root. */
-export const WORKERS: readonly string[] = ["core/fingerprint_worker.ts"];
+export const WORKERS: readonly string[] = [
+  "core/fingerprint_worker.ts",
+  "core/validate_worker.ts",
+];
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
