@@ -511,8 +511,14 @@ export async function composite(
           } after`,
         );
         if (after > before || !exact.stay) {
+          // Same moments under every frame: pinning again would look at the
+          // same pairs and find the same pixel.
+          const previous: Int32Array = result.frameMap;
+          const unchanged = exact.shift === 0 &&
+            again.frameMap.every((j, i) => j === previous[i]);
           result = again;
           placement = exact.placement;
+          if (unchanged) break;
           continue;
         }
         placement = exact.stay;

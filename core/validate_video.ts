@@ -123,8 +123,9 @@ interface Run {
  * `sample` runs placed where they are cheap to decode: every start is
  * priced (frames decoded from the keyframes before the fg frame and its bg
  * partner, plus the run itself), then the cheapest starts at least
- * count/(2·runs) apart are taken, up to `runs`; beyond the first three, a
- * run is only taken while it costs at most four times its own length. In a
+ * count/(2·runs) apart are taken, up to `runs`; beyond the first two, a
+ * run is only taken while it costs at most four times its own length (a
+ * far run in a 1080p long-GOP file costs over a second). In a
  * long-GOP file a run far from a keyframe costs a whole GOP of decoding, and
  * reading straight through costs both videos: keyframes are spread over the
  * video anyway, so runs next to them still sample all of it.
@@ -146,7 +147,7 @@ export function cheapRuns(
   const picked: number[] = [];
   for (const s of starts) {
     if (picked.length >= k) break;
-    if (picked.length >= Math.min(3, k) && price[s] > 4 * 2 * len) break;
+    if (picked.length >= Math.min(2, k) && price[s] > 4 * 2 * len) break;
     if (picked.every((p) => Math.abs(p - s) >= gap)) picked.push(s);
   }
   return picked.sort((a, b) => a - b).map((s) => ({

@@ -173,7 +173,7 @@ Deno.test("sample mode checks runs of frames only, the same in workers and in th
     if (last && last.end === i - 1) last.end = i;
     else runs.push({ start: i, end: i });
   }
-  assert.ok(runs.length >= 3 && runs.length <= 4, JSON.stringify(runs));
+  assert.ok(runs.length >= 2 && runs.length <= 4, JSON.stringify(runs));
   assert.ok(runs.every((r) => (r.end - r.start + 1) % 6 === 0));
   assert.equal(pooled.validated, 6 * runs.length);
   for (let i = 0; i < pair.truth.fgFrames; i++) {
@@ -229,9 +229,9 @@ Deno.test("cheapRuns: spread runs of cheap starts, short videos whole", () => {
   }
   // Keyframes every 100 frames: seeking costs the frames since the last
   // one, so the runs start on keyframes; runs far from every keyframe cost
-  // more than 4× their length and are left out once three are taken.
+  // more than 4× their length and are left out once two are taken.
   const keyed = cheapRuns(1000, 12, 8, (s) => (s % 100) + 16);
-  assert.ok(keyed.length >= 3);
+  assert.ok(keyed.length >= 2);
   for (const r of keyed) assert.equal(r.start % 100 <= 48, true, `${r.start}`);
   for (let k = 1; k < keyed.length; k++) {
     assert.ok(keyed[k].start > keyed[k - 1].end, "no overlaps");
