@@ -7,6 +7,7 @@
  * ffmpeg children) and the frame-map accuracy against the known truth.
  *
  * Usage: deno task bench:e2e [--runs 3] [--preset veryfast] [--dry-run]
+ * [--validate sample|all|none]
  *
  * @module
  */
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     preset: { type: "string", default: "veryfast" },
     crf: { type: "string", default: "18" },
     "dry-run": { type: "boolean", default: false },
+    validate: { type: "string", default: "sample" },
   },
 });
 const runs = Math.max(1, Number(values.runs));
@@ -148,6 +150,8 @@ for (let r = 0; r < runs; r++) {
     values.crf!,
     "--report",
     report,
+    "--validate",
+    values.validate!,
     ...(values["dry-run"] ? ["--dry-run"] : []),
   ]);
   comps.push(comp);
