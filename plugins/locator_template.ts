@@ -37,6 +37,7 @@
  * @module
  */
 
+import { defaultPoolSize, WorkerPool } from "../core/worker_pool.ts";
 import { cropFrame, type GrayImage, resizeArea } from "../core/frame.ts";
 import {
   type IntegralImages,
@@ -141,6 +142,13 @@ export interface TemplateOptions {
   readonly refineScaleRange: number;
   /** Phase correlation peaks below this are no evidence and are ignored. */
   readonly minPhasePeak: number;
+  /** Threads the scale sweep may use (1 = this thread only). */
+  readonly workers: number;
+  /**
+   * Multiply-adds from which a scale sweep is split over `workers` threads
+   * (below it, starting workers costs more than it saves).
+   */
+  readonly parallelSweep: number;
 }
 
 /** Default {@link TemplateOptions}. */
@@ -167,10 +175,12 @@ export const templateDefaults: Readonly<TemplateOptions> = {
   refinePrecision: 2,
   refineScaleRange: 0.01,
   minPhasePeak: 0.1,
+  workers: defaultPoolSize(),
+  parallelSweep: 1e8,
 };
 
 /** One hypothesis for one fg sample: bg sample and top-left at some level. */
-interface Candidate {
+export interface Candidate {
   bg: number;
   x: number;
   y: number;
@@ -178,7 +188,7 @@ interface Candidate {
 }
 
 /** Per-sample outcome before voting. */
-interface SampleBest extends Candidate {
+export interface SampleBest extends Candidate {
   fg: number;
 }
 
@@ -220,7 +230,10 @@ function precisionLevel(p: number): number {
 // ---------------------------------------------------------------------------
 // locate
 
-function locate(request: LocateRequest, o: TemplateOptions): LocateResult {
+async function locate(
+  request: LocateRequest,
+  o: TemplateOptions,
+): Promise<LocateResult> {
   const { fg, bg } = request;
   if (fg.length === 0) throw new RangeError("locate: no fg samples");
   if (bg.length === 0) throw new RangeError("locate: no bg samples");
@@ -257,7 +270,7 @@ function locate(request: LocateRequest, o: TemplateOptions): LocateResult {
     }
     found = locateUnscaled(samples, bg, precision, o);
   } else {
-    found = locateScaled(samples, bg, precision, o);
+    found = await locateScaled(samples, bg, precision, o);
   }
   const scale = found.placement.scale;
   const matches: SampleMatch[] = [...found.samples]
@@ -760,7 +773,7 @@ function sizesBetween(
  * templates for a coarse pyramid level (`coarse`) only need a source level at
  * least their own size: the bg they are compared with was halved as well.
  */
-class FgTemplates {
+export class FgTemplates {
   readonly #images: readonly GrayImage[];
   readonly #pyramids: GrayImage[][] = [];
   readonly #cache = new Map<
@@ -819,7 +832,7 @@ class FgTemplates {
 }
 
 /** Bg samples' pyramids and whole-level integral images, built on demand. */
-class BgLevels {
+export class BgLevels {
   readonly #images: readonly GrayImage[];
   readonly #pyramids: GrayImage[][] = [];
   readonly #integrals = new Map<string, IntegralImages>();
@@ -853,7 +866,7 @@ class BgLevels {
 }
 
 /** A (scale, position) hypothesis of one (fg, bg) pair at some level. */
-interface ScaledCandidate extends SampleBest {
+export interface ScaledCandidate extends SampleBest {
   /** Pyramid level of x and y. */
   level: number;
   /** Grid scale (fg → bg, level independent). */
@@ -881,6 +894,123 @@ function spread(count: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.floor((i + 0.5) * count / n));
 }
 
+/** One template size of the sweep at its pyramid level. */
+export interface SweepEntry {
+  /** Pyramid level searched. */
+  readonly level: number;
+  /** Template size at that level. */
+  readonly w: number;
+  /** Template size at that level. */
+  readonly h: number;
+  /** Positions searched at that level. */
+  readonly cw: number;
+  /** Positions searched at that level. */
+  readonly ch: number;
+  /** The scale the resized template really has. */
+  readonly scale: number;
+  /** Multiply-adds of one (fg, bg) pair at this size. */
+  readonly cost: number;
+}
+
+/** A slice of the sweep: fg sample `fg` at sizes `entries` against bg samples `bg`. */
+export interface SweepPart {
+  /** The fg sample. */
+  readonly fg: number;
+  /** The sizes to try. */
+  readonly entries: readonly SweepEntry[];
+  /** The bg samples to try. */
+  readonly bg: readonly number[];
+  /** Peaks kept per map. */
+  readonly peaks: number;
+}
+
+/** The best peaks of every (size, bg sample) of one slice of the sweep. */
+export function sweepPart(
+  fgT: FgTemplates,
+  bgL: BgLevels,
+  part: SweepPart,
+): ScaledCandidate[] {
+  const map = new Float32Array(
+    Math.max(1, ...part.entries.map((e) => e.cw * e.ch)),
+  );
+  const out: ScaledCandidate[] = [];
+  for (const e of part.entries) {
+    const t = fgT.prepared(part.fg, e.w, e.h, e.level > 0);
+    for (const j of part.bg) {
+      nccMap(bgL.level(j, e.level), t, 0, 0, e.cw - 1, e.ch - 1, {
+        integral: bgL.integral(j, e.level),
+        out: map,
+      });
+      for (const p of topPeaks(map, e.cw, e.ch, part.peaks)) {
+        out.push({
+          fg: part.fg,
+          bg: j,
+          level: e.level,
+          scale: e.scale,
+          x: p.x,
+          y: p.y,
+          score: p.score,
+          fresh: true,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs sweep slices in worker threads, or here. Big sweeps (a comp's 9 × 40
+ * samples) are split over the cores; small ones (one image pair) would lose
+ * more to starting workers than they gain.
+ */
+async function runSweep(
+  fg: readonly GrayImage[],
+  bg: readonly GrayImage[],
+  fgT: FgTemplates,
+  bgL: BgLevels,
+  parts: readonly SweepPart[],
+  total: number,
+  o: TemplateOptions,
+): Promise<ScaledCandidate[]> {
+  const workers = Math.min(o.workers, parts.length);
+  if (workers < 2 || total < o.parallelSweep) {
+    return parts.flatMap((part) => sweepPart(fgT, bgL, part));
+  }
+  const pool = new WorkerPool(
+    new URL("./locator_template_worker.ts", import.meta.url),
+    workers,
+    { type: "init", fg, bg } satisfies SweepInit,
+  );
+  try {
+    const results = await Promise.all(
+      parts.map((part) =>
+        pool.run<ScaledCandidate[]>({ type: "part", part } satisfies SweepTask)
+      ),
+    );
+    return results.flat();
+  } finally {
+    pool.terminate();
+  }
+}
+
+/** What the sweep worker gets first: every sample. */
+export interface SweepInit {
+  /** Discriminator. */
+  readonly type: "init";
+  /** The fg samples. */
+  readonly fg: readonly GrayImage[];
+  /** The bg samples. */
+  readonly bg: readonly GrayImage[];
+}
+
+/** One slice for the sweep worker. */
+export interface SweepTask {
+  /** Discriminator. */
+  readonly type: "part";
+  /** The slice. */
+  readonly part: SweepPart;
+}
+
 /**
  * The scale sweep: every scale of a geometric grid at the coarsest level
  * where the resized fg keeps `sweepMinSide` pixels a side, exhaustively over
@@ -888,7 +1018,7 @@ function spread(count: number, n: number): number[] {
  * `all` tells whether every (fg, bg) pair was swept (or the budget made it
  * use the most textured fg samples against a spread of bg samples).
  */
-function sweep(
+async function sweep(
   fg: readonly GrayImage[],
   bg: readonly GrayImage[],
   fgT: FgTemplates,
@@ -896,7 +1026,7 @@ function sweep(
   range: ScaleRange,
   precision: number,
   o: TemplateOptions,
-): { cands: ScaledCandidate[]; all: boolean } {
+): Promise<{ cands: ScaledCandidate[]; all: boolean }> {
   const fw = fg[0].width, fh = fg[0].height;
   const bw = bg[0].width, bh = bg[0].height;
   const ratio = Math.max(
@@ -908,7 +1038,7 @@ function sweep(
   for (let s = lo; s < hi - 1e-9; s *= ratio) scales.push(s);
   scales.push(hi);
   const minSide = Math.max(2, o.sweepMinSide);
-  const plan = [];
+  const plan: SweepEntry[] = [];
   for (const s of scales) {
     let l = 0;
     while (
@@ -942,34 +1072,32 @@ function sweep(
       bgSel = spread(bg.length, maxPairs);
     }
   }
-  const map = new Float32Array(Math.max(1, ...plan.map((e) => e.cw * e.ch)));
   const peaks = Math.max(1, Math.floor(o.peaksPerPair));
-  const all: ScaledCandidate[] = [];
-  for (const k of fgSel) {
-    for (const e of plan) {
-      const t = fgT.prepared(k, e.w, e.h, e.level > 0);
-      for (const j of bgSel) {
-        nccMap(bgL.level(j, e.level), t, 0, 0, e.cw - 1, e.ch - 1, {
-          integral: bgL.integral(j, e.level),
-          out: map,
-        });
-        for (const p of topPeaks(map, e.cw, e.ch, peaks)) {
-          all.push({
-            fg: k,
-            bg: j,
-            level: e.level,
-            scale: e.scale,
-            x: p.x,
-            y: p.y,
-            score: p.score,
-            fresh: true,
-          });
-        }
-      }
-    }
-  }
-  // Neighbouring scales find the same match: keep one of each.
-  all.sort((a, b) => b.score - a.score);
+  // Each fg sample's sizes in two interleaved halves: even slices for two
+  // workers even when only one fg sample is swept.
+  const parts: SweepPart[] = fgSel.flatMap((k) =>
+    [0, 1].map((half) => ({
+      fg: k,
+      entries: plan.filter((_, i) => i % 2 === half),
+      bg: bgSel,
+      peaks,
+    }))
+  ).filter((part) => part.entries.length > 0);
+  const all = await runSweep(
+    fg,
+    bg,
+    fgT,
+    bgL,
+    parts,
+    perPair * fgSel.length * bgSel.length,
+    o,
+  );
+  // Neighbouring scales find the same match: keep one of each. Ties keep
+  // the slices' order, so threads and this thread agree.
+  all.sort((a, b) =>
+    b.score - a.score || a.fg - b.fg || a.bg - b.bg || a.scale - b.scale ||
+    a.y - b.y || a.x - b.x
+  );
   const kept: ScaledCandidate[] = [];
   const centre = (c: ScaledCandidate) => [
     (c.x + fw * c.scale / 2 ** (c.level + 1)) * 2 ** c.level,
@@ -1108,12 +1236,12 @@ function refineCandidates(
  * of the resized samples) and votes; levels 2+ re-fit scale and position on
  * the full-resolution grid.
  */
-function locateScaled(
+async function locateScaled(
   fg: readonly GrayImage[],
   bg: readonly GrayImage[],
   precision: number,
   o: TemplateOptions,
-): Found {
+): Promise<Found> {
   const fw = fg[0].width, fh = fg[0].height;
   const bw = bg[0].width, bh = bg[0].height;
   const range = scaleRange(fw, fh, bw, bh, o);
@@ -1124,7 +1252,7 @@ function locateScaled(
   }
   const fgT = new FgTemplates(fg);
   const bgL = new BgLevels(bg);
-  const swept = sweep(fg, bg, fgT, bgL, range, precision, o);
+  const swept = await sweep(fg, bg, fgT, bgL, range, precision, o);
   const stop = precision === 1 ? 1 : 0;
   const ranked = precision === 0
     ? swept.cands

@@ -345,13 +345,13 @@ Deno.test("locate: 160×90 fg among 40 bg samples of 480×270 (7 fg samples)", a
   }
 });
 
-Deno.test("locate: all-blank fg throws, scaled or not; a fg too big for any scale throws", () => {
+Deno.test("locate: all-blank fg throws, scaled or not; a fg too big for any scale throws", async () => {
   const bg = [crop(texture(100, 60, 14), 0, 0, 100, 60)];
   const loc = createTemplate();
   for (const unscaled of [true, false]) {
-    assert.throws(
-      () =>
-        loc.locate({
+    await assert.rejects(
+      async () =>
+        await loc.locate({
           fg: [flat(40, 30, 0), flat(40, 30, 128)],
           bg,
           unscaled,
@@ -362,8 +362,9 @@ Deno.test("locate: all-blank fg throws, scaled or not; a fg too big for any scal
   }
   // 1200 px wide at 10% is still wider than the 100 px bg.
   const huge = crop(texture(1200, 200, 15), 0, 0, 1200, 200);
-  assert.throws(
-    () => loc.locate({ fg: [huge], bg, unscaled: false, precision: 2 }),
+  await assert.rejects(
+    async () =>
+      await loc.locate({ fg: [huge], bg, unscaled: false, precision: 2 }),
     RangeError,
   );
 });
@@ -529,6 +530,17 @@ Deno.test("locate scaled: thumbnails at six fractional scales, levels 2-4 within
       }
     }
   }
+});
+
+Deno.test("locate scaled: the sweep split over worker threads gives the same answer", async () => {
+  // Several fg and bg samples, so the sweep has many slices.
+  const ts = [0, 1, 2].map((k) => thumbnail(SCALES[2], 60 + k));
+  const request = scaledRequest(ts.map((t) => t.fg), ts.map((t) => t.bg), 2);
+  const here = await createTemplate({ workers: 1 }).locate(request);
+  const threads = await createTemplate({ workers: 2, parallelSweep: 0 })
+    .locate(request);
+  assert.deepEqual(threads.placement, here.placement);
+  assert.deepEqual(threads.matches, here.matches);
 });
 
 Deno.test("locate scaled: level 0 is a ballpark, level 1 close", async () => {

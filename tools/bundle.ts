@@ -33,6 +33,7 @@ export const BUNDLE = "vidkompy.js";
 export const WORKERS: readonly string[] = [
   "core/fingerprint_worker.ts",
   "core/validate_worker.ts",
+  "plugins/locator_template_worker.ts",
 ];
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
