@@ -13,58 +13,10 @@
  * @module
  */
 
+import { crop, texture } from "./_texture.ts";
 import { type GrayImage, resizeArea } from "../core/frame.ts";
 import type { LocateRequest, Placement } from "../core/types.ts";
 import { createTemplate } from "../plugins/locator_template.ts";
-import { rng } from "../plugins/_fingerprint_testing.ts";
-
-/**
- * Blobs, rectangles and grain at every scale, quantised: the kind of texture
- * real footage has, cheap to make at 1080p.
- */
-function texture(width: number, height: number, seed: number): GrayImage {
-  const r = rng(seed);
-  const f = new Float32Array(width * height).fill(120);
-  const blobs = Math.max(12, Math.round(width * height / 12000));
-  for (let b = 0; b < blobs; b++) {
-    const cx = r() * width, cy = r() * height;
-    const s = 4 + r() * Math.min(60, width / 8), amp = (r() - 0.5) * 120;
-    const k = -1 / (2 * s * s);
-    const x0 = Math.max(0, Math.floor(cx - 3 * s));
-    const x1 = Math.min(width, Math.ceil(cx + 3 * s));
-    const y0 = Math.max(0, Math.floor(cy - 3 * s));
-    const y1 = Math.min(height, Math.ceil(cy + 3 * s));
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        f[y * width + x] += amp * Math.exp(((x - cx) ** 2 + (y - cy) ** 2) * k);
-      }
-    }
-  }
-  const rects = Math.max(10, Math.round(width * height / 15000));
-  for (let i = 0; i < rects; i++) {
-    const w = 3 + Math.floor(r() * 40), h = 3 + Math.floor(r() * 40);
-    const x0 = Math.floor(r() * width), y0 = Math.floor(r() * height);
-    const v = (r() - 0.5) * 90;
-    for (let y = y0; y < Math.min(height, y0 + h); y++) {
-      for (let x = x0; x < Math.min(width, x0 + w); x++) f[y * width + x] += v;
-    }
-  }
-  const data = new Uint8Array(width * height);
-  for (let i = 0; i < data.length; i++) {
-    const v = Math.round(f[i] + (r() - 0.5) * 6);
-    data[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-  }
-  return { width, height, data };
-}
-
-function crop(g: GrayImage, x: number, y: number, w: number, h: number) {
-  const data = new Uint8Array(w * h);
-  for (let j = 0; j < h; j++) {
-    const s = (y + j) * g.width + x;
-    data.set(g.data.subarray(s, s + w), j * w);
-  }
-  return { width: w, height: h, data };
-}
 
 /** A soft fill: the image area-shrunk 16× and stretched back. */
 function blurredFill(g: GrayImage, width: number, height: number): GrayImage {

@@ -96,3 +96,33 @@ export function checkTimelines(fg: Timeline, bg: Timeline): void {
     throw new RangeError("bg timeline has no frames");
   }
 }
+
+/**
+ * The offset (bg time − fg time) an alignment path implies: the median over
+ * clearly matched frames (a positive margin of at least half the median
+ * positive margin) whose bg frame is not clamped to either end; `fallback`
+ * when fewer than min(n, 5) such frames exist.
+ */
+export function pathOffset(
+  path: Int32Array,
+  margin: Float32Array,
+  fgTimes: Float64Array,
+  bgTimes: Float64Array,
+  bgCount: number,
+  fallback: number,
+): number {
+  const n = path.length;
+  const positive: number[] = [];
+  for (let i = 0; i < n; i++) if (margin[i] > 0) positive.push(margin[i]);
+  positive.sort((a, b) => a - b);
+  const clear = positive.length > 0 ? positive[positive.length >> 1] / 2 : 0;
+  const diffs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const j = path[i];
+    if (margin[i] > 0 && margin[i] >= clear && j > 0 && j < bgCount - 1) {
+      diffs.push(bgTimes[j] - fgTimes[i]);
+    }
+  }
+  diffs.sort((a, b) => a - b);
+  return diffs.length >= Math.min(n, 5) ? diffs[diffs.length >> 1] : fallback;
+}

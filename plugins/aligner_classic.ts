@@ -36,7 +36,6 @@
  * @module
  */
 
-import { checkTimelines } from "../core/timeline.ts";
 import type {
   Aligner,
   AlignInput,
@@ -46,7 +45,7 @@ import type {
 } from "../core/types.ts";
 import { medianStep } from "../core/_dtw_band.ts";
 import { estimateOffset } from "../core/_dtw_offset.ts";
-import { nearestIndex } from "../core/timeline.ts";
+import { checkTimelines, nearestIndex, pathOffset } from "../core/timeline.ts";
 
 /** Options of the `classic` aligner. */
 export interface ClassicOptions {
@@ -555,21 +554,7 @@ function alignClassic(input: AlignInput, o: ClassicOptions): ClassicAlignment {
     if ((i & 255) === 255) progress?.("align", o.samples + 2 * n + i, total);
   }
   // Offset: median over clearly matched frames not clamped to a bg end.
-  const positive: number[] = [];
-  for (let i = 0; i < n; i++) if (margin[i] > 0) positive.push(margin[i]);
-  positive.sort((a, b) => a - b);
-  const clearMargin = positive.length ? positive[positive.length >> 1] / 2 : 0;
-  const diffs: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const j = path[i];
-    if (margin[i] > 0 && margin[i] >= clearMargin && j > 0 && j < m - 1) {
-      diffs.push(bgT[j] - fgT[i]);
-    }
-  }
-  diffs.sort((a, b) => a - b);
-  const offsetSeconds = diffs.length >= Math.min(n, 5)
-    ? diffs[diffs.length >> 1]
-    : est.offset;
+  const offsetSeconds = pathOffset(path, margin, fgT, bgT, m, est.offset);
   progress?.("align", total, total);
   return {
     bg: path,

@@ -23,7 +23,6 @@
  * @module
  */
 
-import { checkTimelines } from "../core/timeline.ts";
 import type {
   Aligner,
   AlignInput,
@@ -31,7 +30,12 @@ import type {
   PluginDefinition,
 } from "../core/types.ts";
 import { medianStep, solveBand } from "../core/_dtw_band.ts";
-import { densestPoint, nearestIndex } from "../core/timeline.ts";
+import {
+  checkTimelines,
+  densestPoint,
+  nearestIndex,
+  pathOffset,
+} from "../core/timeline.ts";
 import { estimateOffset } from "../core/_dtw_offset.ts";
 
 /** Options of the `dtw` aligner. */
@@ -315,23 +319,7 @@ function alignDtw(input: AlignInput, o: DtwOptions): DtwAlignment {
     margin[i] = best === Infinity ? 0 : best - c0;
   }
 
-  // Offset: median over clearly matched, unclamped frames; "clear" means a
-  // positive margin of at least half the median positive margin.
-  const positive: number[] = [];
-  for (let i = 0; i < n; i++) if (margin[i] > 0) positive.push(margin[i]);
-  positive.sort((a, b) => a - b);
-  const clear = positive.length > 0 ? positive[positive.length >> 1] / 2 : 0;
-  const diffs: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const j = path[i];
-    if (margin[i] > 0 && margin[i] >= clear && j > 0 && j < m - 1) {
-      diffs.push(bgT[j] - fgT[i]);
-    }
-  }
-  diffs.sort((a, b) => a - b);
-  const offsetSeconds = diffs.length >= Math.min(n, 5)
-    ? diffs[diffs.length >> 1]
-    : offset;
+  const offsetSeconds = pathOffset(path, margin, fgT, bgT, m, offset);
 
   progress?.("align", total, total);
   return {
