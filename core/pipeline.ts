@@ -149,6 +149,14 @@ export interface CompositeResult {
   readonly uncovered: readonly UncoveredStretch[];
   /** Seconds spent per stage. */
   readonly timings: Record<string, number>;
+  /** The plugins that did the work, by kind (fingerprint: the spec used). */
+  readonly plugins: {
+    readonly aligner: string;
+    readonly fingerprint: string;
+    readonly mapper: string;
+    readonly locator: string;
+    readonly validator: string;
+  };
 }
 
 /** Similarity at or above which an fg frame counts as matched. */
@@ -199,9 +207,9 @@ export async function composite(
   });
   const validatorName = options.validator ?? "msssim";
   const validator = await reg.create("validator", validatorName);
-  const mix = parseFingerprintSpec(
-    options.fingerprint ?? aligner.preferredFingerprint ?? DEFAULT_FINGERPRINT,
-  );
+  const fingerprintSpec = options.fingerprint ??
+    aligner.preferredFingerprint ?? DEFAULT_FINGERPRINT;
+  const mix = parseFingerprintSpec(fingerprintSpec);
   const fingerprinters = await Promise.all(
     mix.map((m) => reg.create("fingerprinter", m.name)),
   );
@@ -640,6 +648,13 @@ export async function composite(
     validation,
     uncovered,
     timings,
+    plugins: {
+      aligner: aligner.name,
+      fingerprint: fingerprintSpec,
+      mapper: mapper.name,
+      locator: locator.name,
+      validator: validatorName,
+    },
   };
 }
 

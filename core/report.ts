@@ -65,6 +65,7 @@ export function reportObject(r: CompositeResult): Record<string, unknown> {
       round(u.startSeconds, 3),
       round(u.endSeconds, 3),
     ]),
+    plugins: r.plugins,
     timings: Object.fromEntries(
       Object.entries(r.timings).map(([k, v]) => [k, round(v, 3)]),
     ),

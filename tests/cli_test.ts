@@ -53,6 +53,13 @@ Deno.test("comp --dry-run --report writes the report with the frame map and timi
     Math.abs(json.fps_ratio - pair.truth.bgFps / pair.truth.fgFps) < 1e-6,
   );
   assert.equal(typeof json.timings.total, "number");
+  assert.deepEqual(json.plugins, {
+    aligner: "dtw",
+    fingerprint: "thumb",
+    mapper: "interp",
+    locator: "template",
+    validator: "msssim",
+  });
 });
 
 Deno.test("--progress without a terminal prints plain stage lines, no colour", async () => {

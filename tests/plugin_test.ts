@@ -108,6 +108,7 @@ Deno.test("--plugin loads the example, --fingerprint picks it, and it aligns a p
   );
   assert.equal(json.placement.x, pair.truth.x);
   assert.equal(json.placement.y, pair.truth.y);
+  assert.equal(json.plugins.fingerprint, "profile");
 
   // The same pair with the default fingerprint: had the plugin been
   // ignored, the similarities would be these.
