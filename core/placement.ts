@@ -16,7 +16,7 @@ import { grabGray } from "./frame_grab.ts";
 import { InputError, NoMatchError, VidkompyError } from "./errors.ts";
 import type { GrayImage } from "./frame.ts";
 import type { Rect } from "./frame_reader.ts";
-import type { MediaInfo } from "./probe.ts";
+import { type MediaInfo, seekCost } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
 import { downscale2 } from "./ncc.ts";
 import type { Locator, Placement, RefinePair } from "./types.ts";
@@ -161,19 +161,6 @@ export interface PickInput {
   readonly span: number;
   /** Only these fg frames may be picked (those kept at the coarse scale). */
   readonly allowed?: (fgIndex: number) => boolean;
-}
-
-/** Frames decoded from the keyframe before `index` up to it (seek cost). */
-function seekCost(keyframes: Int32Array, index: number): number {
-  let lo = 0, hi = keyframes.length - 1, key = 0;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (keyframes[mid] <= index) {
-      key = keyframes[mid];
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return index - key;
 }
 
 /**

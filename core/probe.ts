@@ -66,15 +66,29 @@ export interface SeekPlan {
  */
 export function seekPlan(info: MediaInfo, index: number): SeekPlan {
   const i = Math.max(0, Math.min(info.frames - 1, index));
-  let key = 0;
-  for (const k of info.keyframes) {
-    if (k <= i) key = k;
-    else break;
-  }
+  const key = keyframeBefore(info.keyframes, i);
   return {
     keyTime: key > 0 ? info.seekBase + info.times[key] + 0.0005 : 0,
     frameTime: info.startTime + info.times[i] - 0.5 / info.fps,
   };
+}
+
+/** Frames a seek to frame `index` decodes: from the keyframe before it up to it. */
+export function seekCost(keyframes: Int32Array, index: number): number {
+  return index - keyframeBefore(keyframes, index);
+}
+
+/** The last keyframe at or before `index` (0 when none is). */
+function keyframeBefore(keyframes: Int32Array, index: number): number {
+  let lo = 0, hi = keyframes.length - 1, key = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyframes[mid] <= index) {
+      key = keyframes[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return key;
 }
 
 /** The timeline the aligner uses for a probed input. */

@@ -17,7 +17,7 @@ import type { FrameBatch, Rect } from "./frame_reader.ts";
 import { decodeFrames } from "./frame_reader.ts";
 import { analysisRegions } from "./placement.ts";
 import type { MediaInfo } from "./probe.ts";
-import { seekPlan } from "./probe.ts";
+import { seekCost, seekPlan } from "./probe.ts";
 import { registry } from "./registry.ts";
 import type { Placement, ProgressCallback, Validator } from "./types.ts";
 import {
@@ -156,29 +156,6 @@ export function cheapRuns(
   }));
 }
 
-/** Per frame: how many frames lie between it and the keyframe before it. */
-function sinceKeyframe(info: MediaInfo): Int32Array {
-  const out = new Int32Array(info.frames);
-  let key = 0, next = 0;
-  for (let i = 0; i < info.frames; i++) {
-    while (next < info.keyframes.length && info.keyframes[next] <= i) {
-      key = info.keyframes[next++];
-    }
-    out[i] = i - key;
-  }
-  return out;
-}
-
-/** Frames decoded from the keyframe before `index` up to it. */
-function seekCost(info: MediaInfo, index: number): number {
-  let key = 0;
-  for (const k of info.keyframes) {
-    if (k <= index) key = k;
-    else break;
-  }
-  return index - key;
-}
-
 /**
  * The decode plan: each run on its own (a seek per run), or one span from
  * the first run to the last read straight through, whichever decodes fewer
@@ -192,14 +169,15 @@ function decodePlan(
 ): Run[] {
   if (runs.length <= 1) return [...runs];
   let seeking = 0;
-  for (const r of runs) {
-    seeking += seekCost(fg, r.start) + (r.end - r.start + 1) +
-      seekCost(bg, map[r.start]) + (map[r.end] - map[r.start] + 1);
-  }
-  const first = runs[0].start, last = runs[runs.length - 1].end;
-  const straight = seekCost(fg, first) + (last - first + 1) +
-    seekCost(bg, map[first]) + (map[last] - map[first] + 1);
-  return straight <= seeking ? [{ start: first, end: last }] : [...runs];
+  for (const r of runs) seeking += runCost(r, map, fg, bg);
+  const span = { start: runs[0].start, end: runs[runs.length - 1].end };
+  return runCost(span, map, fg, bg) <= seeking ? [span] : [...runs];
+}
+
+/** Frames decoded to check one run: both seeks, then both stretches. */
+function runCost(r: Run, map: Int32Array, fg: MediaInfo, bg: MediaInfo) {
+  return seekCost(fg.keyframes, r.start) + (r.end - r.start + 1) +
+    seekCost(bg.keyframes, map[r.start]) + (map[r.end] - map[r.start] + 1);
 }
 
 /** Single frames of a decode, in order, with their index. */
@@ -273,14 +251,18 @@ export async function validateVideo(
   if (mode === "none" || n === 0) return empty;
 
   const runLength = options.runLength ?? 8;
-  const fgSince = sinceKeyframe(fg), bgSince = sinceKeyframe(bg);
-  const wanted: Run[] = mode === "all"
-    ? [{ start: 0, end: n - 1 }]
-    : cheapRuns(n, options.runs ?? 12, runLength, (s) => {
-      const e = Math.min(n - 1, s + runLength - 1);
-      return fgSince[s] + bgSince[map[s]] + (e - s + 1) +
-        (map[e] - map[s] + 1);
-    });
+  const wanted: Run[] = mode === "all" ? [{ start: 0, end: n - 1 }] : cheapRuns(
+    n,
+    options.runs ?? 12,
+    runLength,
+    (s) =>
+      runCost(
+        { start: s, end: Math.min(n - 1, s + runLength - 1) },
+        map,
+        fg,
+        bg,
+      ),
+  );
   const wantedSet = new Uint8Array(n);
   let total = 0;
   for (const r of wanted) {
