@@ -11,7 +11,8 @@
  * @module
  */
 
-import type { FeatureArray } from "./types.ts";
+import type { FrameFormat } from "./frame.ts";
+import type { FeatureArray, Fingerprinter } from "./types.ts";
 import { featureTable } from "./feature_table.ts";
 
 /** Table elements (uint32 words) one 64-bit hash occupies. */
@@ -78,4 +79,25 @@ export function storeHash(
 export function hashToBigInt(table: FeatureArray, index: number): bigint {
   const p = index * HASH_WORDS;
   return (BigInt(table[p + 1] >>> 0) << 32n) | BigInt(table[p] >>> 0);
+}
+
+/**
+ * A 64-bit hash fingerprinter: `compute` stores a hash with
+ * {@link storeHash}; tables, distance and the coarse flag are shared by every
+ * hash.
+ */
+export function hashFingerprinter(
+  name: string,
+  input: FrameFormat,
+  compute: Fingerprinter["compute"],
+): Fingerprinter {
+  return {
+    name,
+    input,
+    featureLength: HASH_WORDS,
+    coarse: true,
+    createTable: createHashTable,
+    compute,
+    distance: hashDistance,
+  };
 }

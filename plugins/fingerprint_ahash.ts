@@ -11,12 +11,7 @@
 
 import { sameFormat } from "../core/frame.ts";
 import type { Frame, FrameFormat } from "../core/frame.ts";
-import {
-  createHashTable,
-  HASH_WORDS,
-  hashDistance,
-  storeHash,
-} from "../core/hamming.ts";
+import { hashFingerprinter, storeHash } from "../core/hamming.ts";
 import type {
   FeatureArray,
   Fingerprinter,
@@ -85,15 +80,7 @@ export function createAhash(
     storeHash(table, index, low, high);
   }
 
-  return {
-    name: "ahash",
-    input,
-    featureLength: HASH_WORDS,
-    coarse: true,
-    createTable: createHashTable,
-    compute,
-    distance: hashDistance,
-  };
+  return hashFingerprinter("ahash", input, compute);
 }
 
 /** Registry entry of `ahash`. */

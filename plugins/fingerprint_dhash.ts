@@ -12,12 +12,7 @@
 
 import { sameFormat } from "../core/frame.ts";
 import type { Frame, FrameFormat } from "../core/frame.ts";
-import {
-  createHashTable,
-  HASH_WORDS,
-  hashDistance,
-  storeHash,
-} from "../core/hamming.ts";
+import { hashFingerprinter, storeHash } from "../core/hamming.ts";
 import type {
   FeatureArray,
   Fingerprinter,
@@ -78,15 +73,7 @@ export function createDhash(
     storeHash(table, index, low, high);
   }
 
-  return {
-    name: "dhash",
-    input,
-    featureLength: HASH_WORDS,
-    coarse: true,
-    createTable: createHashTable,
-    compute,
-    distance: hashDistance,
-  };
+  return hashFingerprinter("dhash", input, compute);
 }
 
 /** Registry entry of `dhash`. */

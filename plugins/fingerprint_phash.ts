@@ -20,12 +20,7 @@
 
 import { sameFormat } from "../core/frame.ts";
 import type { Frame, FrameFormat } from "../core/frame.ts";
-import {
-  createHashTable,
-  HASH_WORDS,
-  hashDistance,
-  storeHash,
-} from "../core/hamming.ts";
+import { hashFingerprinter, storeHash } from "../core/hamming.ts";
 import type {
   FeatureArray,
   Fingerprinter,
@@ -193,15 +188,7 @@ export function createPhash(
     storeHash(table, index, low, high);
   }
 
-  return {
-    name: "phash",
-    input,
-    featureLength: HASH_WORDS,
-    coarse: true,
-    createTable: createHashTable,
-    compute,
-    distance: hashDistance,
-  };
+  return hashFingerprinter("phash", input, compute);
 }
 
 /** Registry entry of `phash`. */
