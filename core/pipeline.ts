@@ -131,6 +131,8 @@ export interface CompositeResult {
   readonly bg: MediaInfo;
   /** Where the fg sits in the bg. */
   readonly placement: Placement;
+  /** The fg's content inside its bars, with `engine: "mask"` (fg pixels). */
+  readonly content?: Rect;
   /** bg time minus fg time of the same moment, in seconds. */
   readonly offsetSeconds: number;
   /** bg fps / fg fps. */
@@ -639,6 +641,7 @@ export async function composite(
     fg,
     bg,
     placement,
+    content,
     offsetSeconds,
     fpsRatio: bg.fps / fg.fps,
     frameMap,

@@ -576,7 +576,12 @@ export async function plotDataOf(
     signal?: AbortSignal;
   } = {},
 ): Promise<PlotData> {
-  const regions = analysisRegions(result.fg, result.bg, result.placement);
+  const regions = analysisRegions(
+    result.fg,
+    result.bg,
+    result.placement,
+    result.content,
+  );
   const picks = thumbIndices(
     result.similarity,
     Math.min(MAX_THUMBS, options.thumbs ?? 5),

@@ -36,6 +36,7 @@ export function reportObject(r: CompositeResult): Record<string, unknown> {
       scale: r.placement.scale,
       confidence: round(r.placement.confidence),
     },
+    content: r.content ?? null,
     offset_seconds: round(r.offsetSeconds, 6),
     fps_ratio: round(r.fpsRatio, 6),
     matched_frames: r.matchedFrames,

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { composite } from "../mod.ts";
 import { decodeAll } from "../core/frame_reader.ts";
+import { runText } from "../core/process.ts";
 import {
   exists,
   fixtureDir,
@@ -20,14 +21,8 @@ import {
 const dir = await fixtureDir();
 const BAR = 20;
 
-async function ffmpeg(args: string[]): Promise<void> {
-  const out = await new Deno.Command("ffmpeg", {
-    args: ["-v", "error", "-y", ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-}
+const ffmpeg = (args: string[]) =>
+  runText("ffmpeg", ["-v", "error", "-y", ...args]);
 
 type Boxing = "letterbox" | "pillarbox";
 
@@ -102,6 +97,15 @@ for (const boxing of ["letterbox", "pillarbox"] as const) {
     const dy = boxing === "letterbox" ? BAR : 0;
     assert.equal(result.placement.x, c.x - dx);
     assert.equal(result.placement.y, c.y - dy);
+    // The content found inside the bars, in fg pixels: never a bar pixel,
+    // at most 2 px of picture lost per side (edges are rounded inward and
+    // a compressed bar edge is trimmed).
+    const got = result.content!;
+    assert.ok(got.x >= dx && got.x - dx <= 2, JSON.stringify(got));
+    assert.ok(got.y >= dy && got.y - dy <= 2, JSON.stringify(got));
+    assert.ok(got.x + got.width <= dx + c.width, JSON.stringify(got));
+    assert.ok(got.y + got.height <= dy + c.height, JSON.stringify(got));
+    assert.ok(got.width >= c.width - 4 && got.height >= c.height - 4);
     const score = scoreMap(result.frameMap, pair.truth);
     assert.ok(score.exactRatio >= 0.99, `${score.exact}/${score.total}`);
     const W = pair.spec.bgWidth, H = pair.spec.bgHeight;
