@@ -15,7 +15,7 @@ import {
   type GrayImage,
   toGray,
 } from "./frame.ts";
-import { decodeFrames, type FrameBatch } from "./frame_reader.ts";
+import { decodeFrames, type FrameBatch, shrinksTwice } from "./frame_reader.ts";
 import type { MediaInfo } from "./probe.ts";
 import type { ProgressCallback } from "./types.ts";
 
@@ -86,6 +86,7 @@ export async function scanCoarse(options: ScanOptions): Promise<CoarseScan> {
       format,
       sourcePixFmt: options.info.pixFmt,
       threads: options.threads,
+      skipLoopFilter: shrinksTwice(options.info, format),
       batch: 16,
       signal: options.signal,
     })

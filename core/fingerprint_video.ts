@@ -8,7 +8,12 @@
  */
 
 import type { FrameFormat } from "./frame.ts";
-import { decodeFrames, type FrameBatch, type Rect } from "./frame_reader.ts";
+import {
+  decodeFrames,
+  type FrameBatch,
+  type Rect,
+  shrinksTwice,
+} from "./frame_reader.ts";
 import type { BatchTask } from "./fingerprint_worker.ts";
 import type { FeatureArray, Fingerprinter, ProgressCallback } from "./types.ts";
 import type { WorkerPool } from "./worker_pool.ts";
@@ -70,6 +75,8 @@ export function fingerprintVideo(
       format: options.format,
       crop: options.crop,
       sourcePixFmt: options.sourcePixFmt,
+      skipLoopFilter: options.crop !== undefined &&
+        shrinksTwice(options.crop, options.format),
       batch: FINGERPRINT_BATCH,
       signal: options.signal,
     }),

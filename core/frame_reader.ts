@@ -52,6 +52,12 @@ export interface DecodeOptions {
   readonly sourcePixFmt?: string;
   /** Decoder threads (default: ffmpeg's choice). */
   readonly threads?: number;
+  /**
+   * Skip the decoder's deblocking filter (~15% less decode work on H.264
+   * here). Only for analysis decodes that shrink the picture at least 2×
+   * (see {@link shrinksTwice}), never for pixels that are shown or validated.
+   */
+  readonly skipLoopFilter?: boolean;
   /** Frames per yielded batch (default 32). */
   readonly batch?: number;
   /** Aborts the decode (the child is killed). */
@@ -77,6 +83,20 @@ const LUMA_PLANAR = new Set([
   "yuv444p",
   "yuvj444p",
 ]);
+
+/**
+ * True when frames of `from` size become `to` at half size or less on both
+ * axes. Area averaging then blends each 8×8 block edge into its
+ * neighbours, so skipping deblocking changes nothing the analysis can see;
+ * at smaller reductions it did (a 384×216 slow pan at 60→24 fps lost the
+ * sub-frame phase of a fifth of its frames).
+ */
+export function shrinksTwice(
+  from: { readonly width: number; readonly height: number },
+  to: { readonly width: number; readonly height: number },
+): boolean {
+  return 2 * to.width <= from.width && 2 * to.height <= from.height;
+}
 
 /** The ffmpeg filter chain that crops, scales (area) and converts. */
 export function analysisFilter(options: DecodeOptions): string {
@@ -111,6 +131,7 @@ export function decodeArgs(options: DecodeOptions): string[] {
     }
   }
   if (options.threads) args.push("-threads", String(options.threads));
+  if (options.skipLoopFilter) args.push("-skip_loop_filter", "all");
   // -an -sn -dn: decoding an unused audio track costs ~20% here.
   args.push("-an", "-sn", "-dn", "-i", mediaPath(options.path));
   if (options.pixelFormat !== "yuv420p") {
