@@ -6,7 +6,11 @@
  * the placement error; exits non-zero below the bar (≥ 99% exact, exact
  * placement) so it can gate changes.
  *
- * Usage: deno task bench:accuracy [--pairs 12] [--seed 1]
+ * Usage: deno task bench:accuracy [--pairs 12] [--seed 1] [--stream]
+ *
+ * `--stream` keeps almost no bg frames, so each pair is analysed the way a
+ * long or big bg is: placement from the streaming lock, bg fingerprints
+ * made while decoding, no whole-video second opinion.
  *
  * @module
  */
@@ -27,6 +31,7 @@ const { values } = parseArgs({
   options: {
     pairs: { type: "string", default: "12" },
     seed: { type: "string", default: "1" },
+    stream: { type: "boolean", default: false },
   },
 });
 
@@ -93,7 +98,13 @@ for (let k = 0; k < count; k++) {
   const spec = randomSpec(k);
   const pair = await makePair(spec, dir);
   const t0 = performance.now();
-  const r = await composite({ bg: pair.bg, fg: pair.fg, dryRun: true });
+  const r = await composite({
+    bg: pair.bg,
+    fg: pair.fg,
+    dryRun: true,
+    // --stream: keep almost no bg frames, as with a long or big bg.
+    keepBytes: values.stream ? 256 * 1024 : undefined,
+  });
   const s = scoreMap(r.frameMap, pair.truth);
   const dx = r.placement.x - pair.truth.x, dy = r.placement.y - pair.truth.y;
   exact += s.exact;

@@ -343,7 +343,6 @@ export async function alignMedia(
       info: media.info,
       format,
       samples: count,
-      keep: false,
       label,
       progress: log.progress,
       signal,

@@ -1,7 +1,9 @@
 /**
  * Worker entry: computes fingerprints for batches of small frames. The
  * first task names the fingerprinters (registry names, options, and the
- * module URL of user plugins); each later task is a packed batch of frames.
+ * module URL of user plugins); each later task is a packed batch of frames,
+ * or a round of the placement lock's search-level tests (they run here so
+ * the main thread keeps draining the decoders).
  *
  * @module
  */
@@ -12,9 +14,11 @@ import {
   type Frame,
   frameBytes,
   type FrameFormat,
+  type GrayImage,
 } from "./frame.ts";
 import type { Rect } from "./frame_reader.ts";
 import { registry } from "./registry.ts";
+import { lockTests } from "./stream_lock.ts";
 import type { FeatureArray, Fingerprinter } from "./types.ts";
 import { serveTasks } from "./worker_pool.ts";
 
@@ -50,6 +54,16 @@ export interface BatchTask {
   readonly crop?: Rect;
 }
 
+/** A round of {@link lockTests}: every sample against every probe. */
+export interface LockTask {
+  /** Discriminator. */
+  readonly type: "lock";
+  /** Samples at the lock's search level. */
+  readonly samples: readonly GrayImage[];
+  /** Probes at the lock's search level. */
+  readonly probes: readonly GrayImage[];
+}
+
 let members: Fingerprinter[] = [];
 let ready: Promise<void> = Promise.resolve();
 
@@ -62,7 +76,17 @@ async function load(specs: readonly FingerprinterSpec[]): Promise<void> {
   );
 }
 
-serveTasks<InitTask | BatchTask, FeatureArray[] | null>((task) => {
+serveTasks<
+  InitTask | BatchTask | LockTask,
+  FeatureArray[] | Float32Array | null
+>((task) => {
+  if (task.type === "lock") {
+    const result = lockTests(task.samples, task.probes);
+    return Promise.resolve({
+      result: result as Float32Array | FeatureArray[] | null,
+      transfer: [result.buffer as ArrayBuffer],
+    });
+  }
   if (task.type === "init") {
     ready = load(task.fingerprinters);
     return ready.then(() => ({ result: null as FeatureArray[] | null }));

@@ -19,8 +19,8 @@ import {
 } from "./coverage.ts";
 import { compose } from "./compose.ts";
 import { InputError, NoMatchError } from "./errors.ts";
-import { coveringFormat, frameBytes } from "./frame.ts";
-import type { Rect } from "./frame_reader.ts";
+import { coveringFormat, frameBytes, type GrayImage } from "./frame.ts";
+import { decodeFrames, type Rect, shrinksTwice } from "./frame_reader.ts";
 import { mixCostModel, parseFingerprintSpec } from "./fingerprint_mix.ts";
 import {
   fingerprintBatches,
@@ -28,8 +28,19 @@ import {
   fingerprintVideo,
   type VideoFeatures,
 } from "./fingerprint_video.ts";
-import { scanCoarse } from "./coarse_scan.ts";
-import type { FingerprinterSpec, InitTask } from "./fingerprint_worker.ts";
+import { grayAt, scanCoarse } from "./coarse_scan.ts";
+import { BgStream, type FrameWindow, probeInterval } from "./bg_stream.ts";
+import {
+  agreeingPairs,
+  lockSampleIndices,
+  PlacementLock,
+} from "./stream_lock.ts";
+import { nearestIndex } from "./timeline.ts";
+import type {
+  FingerprinterSpec,
+  InitTask,
+  LockTask,
+} from "./fingerprint_worker.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import {
   defaultOutputPath,
@@ -39,8 +50,10 @@ import {
 } from "./output_path.ts";
 import {
   analysisRegions,
+  type CoarsePlacement,
   coarsePlacement,
   coarseSizes,
+  exactCandidates,
   exactPlacement,
   refineFrames,
 } from "./placement.ts";
@@ -51,11 +64,29 @@ import type { Alignment, Placement, Timeline } from "./types.ts";
 import { defaultPoolSize, WorkerPool } from "./worker_pool.ts";
 
 /**
- * Most bytes of coarse bg frames kept in memory for re-fingerprinting
- * (≈ 10 minutes of 480×270 gray at 30 fps would not fit; 8 s of 1080p60
- * takes 66 MB). Beyond it the bg is decoded a second time instead.
+ * Most bytes of coarse bg frames kept in memory: before the placement is
+ * known (see `BgStream`), and for the whole run when the whole bg fits (a
+ * re-analysis under another placement then costs no decode). 8 s of
+ * 1080p60 at 480×270 takes 66 MB and does not fit; 10 s of 384×216 at 30
+ * fps takes 25 MB and does.
  */
-const KEEP_BYTES = 160 * 1024 * 1024;
+export const KEEP_BYTES = 48 * 1024 * 1024;
+
+/**
+ * Longest bg (seconds) whose 40 spread samples lie close enough in time
+ * (≤ 1 s apart) to give a placement worth weighing against the lock's.
+ */
+const DENSE_SPREAD_SECONDS = 40;
+
+/** Most bytes of coarse fg frames kept as exact-search candidates. */
+const KEEP_FG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Coarse NCC the locator must reach on the lock's pairs for the placement
+ * to be taken from them (same-moment pairs of the same picture score 0.95
+ * and more; below this the spread samples decide at the end).
+ */
+const LOCK_CONFIDENCE = 0.8;
 
 /** Default fingerprint combination: see README "Temporal alignment". */
 export const DEFAULT_FINGERPRINT = "thumb";
@@ -113,6 +144,13 @@ export interface CompositeOptions {
   readonly force?: boolean;
   /** Worker count (default: one per core). */
   readonly workers?: number;
+  /**
+   * Bytes of coarse bg frames kept in memory (default {@link KEEP_BYTES}).
+   * A bg that fits is kept whole; a bigger one streams (frames are kept
+   * only until the placement is known). Benches and tests lower it to make
+   * small videos stream.
+   */
+  readonly keepBytes?: number;
   /** Reporting sink (default silent). */
   readonly logger?: Logger;
   /** Plugin registry (default: the built-in one). */
@@ -235,18 +273,16 @@ export async function composite(
   log.debug(describe("bg", bg));
   lap("probe");
 
-  // One coarse decode of each video: fg fingerprints stream to the workers,
-  // samples are kept for the spatial search, and the bg frames are kept when
-  // they fit the memory budget (else the bg is decoded once more, cropped).
-  const { bw, bh, fw, fh, s: coarseScale } = coarseSizes(
-    fg,
-    bg,
-    options.unscaled ?? true,
-  );
+  // One coarse decode of each video. fg fingerprints stream to the workers
+  // while it decodes; bg frames are kept (within a budget) until the
+  // placement is known, then fingerprinted where the fg sits as they arrive.
+  // The placement comes from the lock's same-moment pairs once it is sure
+  // and the kept frames fill their budget, else at the end of the decode.
+  const unscaled = options.unscaled ?? true;
+  const { bw, bh, fw, fh, s: coarseScale } = coarseSizes(fg, bg, unscaled);
   const channels = coveringFormat(fingerprinters.map((f) => f.input)).channels;
   const fgFormat = { width: fw, height: fh, channels };
   const bgFormat = { width: bw, height: bh, channels };
-  const keepBg = frameBytes(bgFormat) * bg.frames <= KEEP_BYTES;
   const specs: FingerprinterSpec[] = mix.map((m) => ({
     name: m.name,
     moduleUrl: reg.moduleUrl("fingerprinter", m.name),
@@ -259,8 +295,9 @@ export async function composite(
   );
   const fixed = options.zeroShift ||
     options.xShift !== undefined || options.yShift !== undefined;
-  if (!fixed && (options.unscaled ?? true)) {
+  if (!fixed && unscaled) {
     if (fg.width > bg.width || fg.height > bg.height) {
+      pool.terminate();
       throw new InputError(
         `the fg (${fg.width}×${fg.height}) is larger than the bg (${bg.width}×${bg.height}), so it cannot sit inside it at 100%`,
         {
@@ -270,6 +307,13 @@ export async function composite(
       );
     }
   }
+  const fixedPlacement: Placement = {
+    x: options.zeroShift ? 0 : options.xShift ?? 0,
+    y: options.zeroShift ? 0 : options.yShift ?? 0,
+    scale: 1,
+    confidence: 1,
+  };
+  const mask = options.engine === "mask";
 
   // Two decodes of similar weight run side by side: one thread each keeps
   // the cores busy without frame-threading overhead (~5% faster here). A
@@ -279,10 +323,100 @@ export async function composite(
     Math.max(weight(fg), weight(bg)) <= 2 * Math.min(weight(fg), weight(bg))
       ? 1
       : undefined;
+  // The lock searches at 100% only: a scale search per probe would cost
+  // seconds. Scaled searches decide at the end of the decode.
+  const lockTask = (
+    samples: readonly GrayImage[],
+    probes: readonly GrayImage[],
+  ) => pool.run<Float32Array>({ type: "lock", samples, probes } as LockTask);
+  const lock = !fixed && unscaled
+    ? new PlacementLock({
+      fg: { width: fw, height: fh },
+      bg: { width: bw, height: bh },
+    }, lockTask)
+    : undefined;
+  const bgStream = new BgStream({
+    format: bgFormat,
+    frames: bg.frames,
+    budget: options.keepBytes ?? KEEP_BYTES,
+    probeEvery: lock ? probeInterval(bg.fps) : 0,
+    lock,
+  });
+  // The exact search looks this many bg frames around each match (the
+  // coarse pair can be a few tenths of a second off along a pan).
+  const span = Math.max(4, Math.min(16, Math.ceil(0.4 * bg.fps)));
+  // Candidates of the exact search, kept at the coarse scale: every fg
+  // frame when they are few, else short runs spread over the fg.
+  const candidates = frameBytes(fgFormat) * fg.frames <= KEEP_FG_BYTES
+    ? new Set(Array.from({ length: fg.frames }, (_, i) => i))
+    : exactCandidates(fg);
   let result;
-  let placement: Placement;
+  let placement: Placement | undefined;
+  let offsetHint: number | undefined;
   let content: Rect | undefined;
+
+  /** The bg region under a placement, in coarse pixels. */
+  const coarseRegion = (at: Placement): Rect => {
+    const r = analysisRegions(fg, bg, at, content).bg;
+    return {
+      x: r.x * bw / bg.width,
+      y: r.y * bh / bg.height,
+      width: r.width * bw / bg.width,
+      height: r.height * bh / bg.height,
+    };
+  };
+  /** bg frames to keep for the exact search: around each candidate's moment. */
+  const windowsAt = (hint: number | undefined): FrameWindow[] => {
+    if (hint === undefined || bgStream.retained) return [];
+    const slack = span + probeInterval(bg.fps) + 2;
+    return [...candidates].map((i) => {
+      const t = fg.times[Math.min(i, fg.times.length - 1)] + hint;
+      const j = nearestIndex(bg.times, bg.times.length, t);
+      return { first: j - slack, last: j + slack };
+    });
+  };
+  const startStreaming = async (at: Placement, hint?: number) => {
+    placement = at;
+    offsetHint = hint;
+    await bgStream.setRegion({
+      crop: coarseRegion(at),
+      fingerprinters,
+      pool,
+      label: "fingerprint bg",
+      progress: log.progress,
+    }, windowsAt(hint));
+  };
+  /** The placement from the lock's pairs, when the locator confirms them. */
+  const fromLock = async (
+    minPairs: number,
+  ): Promise<CoarsePlacement | undefined> => {
+    const found = lock?.pairs((j) => bgStream.frame(j), {
+      max: 6,
+      reach: Math.ceil(bgStream.probeGap / 2),
+    }) ?? [];
+    // Same-moment pairs agree within a frame and a half.
+    const pairs = agreeingPairs(found, fg.times, bg.times, 1.5 / bg.fps);
+    if (pairs.length < minPairs) return undefined;
+    const c = await coarsePlacement(
+      fg,
+      bg,
+      locator,
+      { images: pairs.map((p) => p.fgImage), indices: pairs.map((p) => p.fg) },
+      { images: pairs.map((p) => p.bgImage), indices: pairs.map((p) => p.bg) },
+      { unscaled, precision },
+    );
+    return c.placement.confidence >= LOCK_CONFIDENCE ? c : undefined;
+  };
+  const announce = (c: CoarsePlacement, how: string) =>
+    log.debug(
+      `coarse placement (${how}) x=${c.placement.x} y=${c.placement.y} (±${c.uncertainty} px) ncc=${
+        c.placement.confidence.toFixed(3)
+      } offset hint ${
+        c.offsetHint?.toFixed(3)
+      } s, at bg frame ${bgStream.count}`,
+    );
   try {
+    if (fixed && !mask) await startStreaming(fixedPlacement);
     const fgSink = fingerprintSink({
       format: fgFormat,
       fingerprinters,
@@ -292,16 +426,28 @@ export async function composite(
       progress: log.progress,
       transfer: true,
     });
+    const lockSamples = lock ? lockSampleIndices(fg.frames, fg.fps) : [];
+    let nextSample = 0;
+    let asked = -Infinity; // bg frame at the last mid-decode attempt
+    let early: CoarsePlacement | undefined; // the lock's decision mid-decode
     const [fgScan, bgScan] = await Promise.all([
       scanCoarse({
         info: fg,
         format: fgFormat,
         samples: 9,
-        keep: false,
         threads: scanThreads,
-        // Candidates for the exact search, kept at the coarse scale.
-        keepEvery: Math.max(1, Math.floor(fg.frames / 96)),
-        onBatch: (b) => fgSink.push(b),
+        keepIndices: candidates,
+        onBatch: async (b) => {
+          // Samples feed the lock until the placement is decided.
+          for (let k = 0; lock && !bgStream.streaming && k < b.count; k++) {
+            const i = b.start + k, want = lockSamples[nextSample];
+            if (want === undefined || i < want) continue;
+            // A blank sample slides to the next frame, for a quarter second.
+            const taken = lock.addSample(i, grayAt(b, fgFormat, k));
+            if (taken || i - want >= fg.fps / 4) nextSample++;
+          }
+          await fgSink.push(b);
+        },
         label: "analyse fg",
         progress: log.progress,
         signal: options.signal,
@@ -310,8 +456,31 @@ export async function composite(
         info: bg,
         format: bgFormat,
         samples: 40,
-        keep: keepBg,
         threads: scanThreads,
+        onBatch: async (b) => {
+          await bgStream.push(b);
+          if (bgStream.streaming || bgStream.retained || !bgStream.full) {
+            return;
+          }
+          // The kept frames fill their budget: decide if the lock's pairs
+          // agree (with --engine mask the fg's bars are not known yet);
+          // else drop the oldest frames (decoded again later). Asked again
+          // each time half the kept frames have been replaced.
+          if (
+            lock && !mask && lock.confident() &&
+            b.start - asked >= bgStream.keptFrames / 2
+          ) {
+            asked = b.start;
+            const c = await fromLock(3);
+            if (c) {
+              announce(c, "lock");
+              early = c;
+              await startStreaming(c.placement, c.offsetHint);
+              return;
+            }
+          }
+          if (bgStream.full) bgStream.trim();
+        },
         label: "analyse bg",
         progress: log.progress,
         signal: options.signal,
@@ -319,7 +488,7 @@ export async function composite(
     ]);
     const fgWhole = await fgSink.finish();
     lap("decode");
-    if (options.engine === "mask") {
+    if (mask) {
       content = scaleRect(detectContent(fgScan.samples), {
         width: fw,
         height: fh,
@@ -328,34 +497,70 @@ export async function composite(
         `content inside the bars: ${content.width}×${content.height} at (${content.x}, ${content.y})`,
       );
     }
-
-    // Spatial: fixed by the user, or found.
-    let offsetHint: number | undefined;
-    if (fixed) {
-      placement = {
-        x: options.zeroShift ? 0 : options.xShift ?? 0,
-        y: options.zeroShift ? 0 : options.yShift ?? 0,
-        scale: 1,
-        confidence: 1,
-      };
-    } else {
-      const coarse = await coarsePlacement(
-        fg,
-        bg,
-        locator,
-        { images: fgScan.samples, indices: fgScan.sampleIndices },
-        { images: bgScan.samples, indices: bgScan.sampleIndices },
-        { unscaled: options.unscaled ?? true, precision },
-      );
-      placement = coarse.placement;
-      offsetHint = coarse.offsetHint;
-      log.debug(
-        `coarse placement x=${placement.x} y=${placement.y} (±${coarse.uncertainty} px) ncc=${
-          placement.confidence.toFixed(3)
-        } offset hint ${offsetHint?.toFixed(3)} s`,
-      );
-    }
+    await lock?.settled();
+    // A second opinion, analysed below when it differs: the lock may settle
+    // on "a few pixels over at another moment" along a slow pan, where the
+    // whole video (a subject crossing the crop) tells which is right.
+    // The lock's placement (decided mid-decode, or now on all its pairs)
+    // and the spread samples' (the old way: 9 fg × 40 bg frames at spread
+    // moments). When both exist and differ, the first analysis runs on the
+    // lock's and the other is weighed against it over the whole video (a
+    // slow pan: "a few pixels over at another moment" matches the pairs,
+    // a subject crossing the crop tells). The spread samples are asked
+    // when the bg frames are kept (weighing costs no decode) or the bg is
+    // short enough for them to lie close in time (weighing costs a second
+    // decode of the bg, on disagreement only).
+    let alternative: CoarsePlacement | undefined;
+    if (!fixed) {
+      let byLock = early;
+      if (!bgStream.streaming) {
+        byLock = await fromLock(2);
+        if (byLock) announce(byLock, "lock");
+      }
+      let bySpread: CoarsePlacement | undefined;
+      if (
+        !byLock || bgStream.retained || bg.duration <= DENSE_SPREAD_SECONDS
+      ) {
+        bySpread = await coarsePlacement(
+          fg,
+          bg,
+          locator,
+          { images: fgScan.samples, indices: fgScan.sampleIndices },
+          { images: bgScan.samples, indices: bgScan.sampleIndices },
+          { unscaled, precision },
+        );
+        announce(bySpread, "spread samples");
+      }
+      const c = (byLock ?? bySpread)!;
+      if (!bgStream.streaming) await startStreaming(c.placement, c.offsetHint);
+      if (
+        byLock && bySpread && !sameHypothesis(byLock, bySpread, 1 / bg.fps)
+      ) {
+        alternative = bySpread;
+      }
+    } else if (!bgStream.streaming) await startStreaming(fixedPlacement);
     lap("locate");
+    if (bgStream.lostBefore > 0) {
+      // Frames dropped before the placement was known: decode just them.
+      log.debug(`decoding bg frames 0–${bgStream.lostBefore - 1} again`);
+      for await (
+        const b of decodeFrames({
+          path: bg.path,
+          format: bgFormat,
+          sourcePixFmt: bg.pixFmt,
+          skipLoopFilter: shrinksTwice(bg, bgFormat),
+          maxFrames: bgStream.lostBefore,
+          batch: 16,
+          signal: options.signal,
+        })
+      ) await bgStream.pushLost(b);
+    }
+    if (!placement) throw new Error("no placement was decided");
+    let bgCache = {
+      rect: coarseRegion(placement),
+      features: await bgStream.finish(),
+    };
+    lap("fingerprint");
 
     /** The fg's features: from the scan, unless the fg overhangs the bg. */
     const fgFeatures = (at: Placement): Promise<VideoFeatures> => {
@@ -374,38 +579,66 @@ export async function composite(
         signal: options.signal,
       });
     };
-    /** The bg's features under a placement: from kept frames, or decoded. */
-    const bgFeatures = (at: Placement): Promise<VideoFeatures> => {
-      const region = analysisRegions(fg, bg, at, content).bg;
-      if (bgScan.batches) {
-        return fingerprintBatches(bgScan.batches, {
+    /**
+     * The bg's features under a placement: those already made when the
+     * crop is the same in coarse pixels, else from the kept frames, else
+     * decoded once more (the pinning loop below asks only when the moment
+     * or the window moved).
+     */
+    const bgFeatures = async (at: Placement): Promise<VideoFeatures> => {
+      const rect = coarseRegion(at);
+      if (sameCoarseRect(rect, bgCache.rect)) {
+        return bgCache.features;
+      }
+      const features = bgStream.batches
+        ? await fingerprintBatches(bgStream.batches, {
           format: bgFormat,
-          crop: {
-            x: region.x * bw / bg.width,
-            y: region.y * bh / bg.height,
-            width: region.width * bw / bg.width,
-            height: region.height * bh / bg.height,
-          },
+          crop: rect,
           fingerprinters,
           pool,
-          expectedFrames: bgScan.count,
+          expectedFrames: bgStream.count,
           label: "fingerprint bg",
           progress: log.progress,
           transfer: false,
-        });
-      }
-      return fingerprintVideo({
-        path: bg.path,
-        sourcePixFmt: bg.pixFmt,
-        crop: region,
-        format: coveringFormat(fingerprinters.map((f) => f.input)),
-        fingerprinters,
-        pool,
-        expectedFrames: bg.frames,
-        label: "fingerprint bg",
-        progress: log.progress,
-        signal: options.signal,
-      });
+        })
+        // Decoded again as the scan did (whole coarse frames, cropped in
+        // the workers): features must not depend on the path that made
+        // them, or a re-analysis compares unlike with unlike.
+        : await fingerprintBatches(
+          decodeFrames({
+            path: bg.path,
+            format: bgFormat,
+            sourcePixFmt: bg.pixFmt,
+            skipLoopFilter: shrinksTwice(bg, bgFormat),
+            batch: 16,
+            signal: options.signal,
+          }),
+          {
+            format: bgFormat,
+            crop: rect,
+            fingerprinters,
+            pool,
+            expectedFrames: bg.frames,
+            label: "fingerprint bg",
+            progress: log.progress,
+            transfer: true,
+          },
+        );
+      bgCache = { rect, features };
+      return features;
+    };
+
+    /**
+     * A time-offset hint moved onto the bg frame grid (as seen from fg frame
+     * 0): hints from pairs carry a sub-frame phase that depends on which
+     * probes met which samples, and the aligner finds the phase from the
+     * content anyway; a hint a third of a frame off once moved a fifth of
+     * a 60→24 fps map by a frame.
+     */
+    const onBgGrid = (hint: number | undefined) => {
+      if (hint === undefined || fg.times.length === 0) return hint;
+      const t0 = fg.times[0];
+      return bg.times[nearestIndex(bg.times, bg.times.length, t0 + hint)] - t0;
     };
 
     /** Fingerprints the bg under a placement, aligns, maps. */
@@ -424,7 +657,7 @@ export async function composite(
         fg: fgLine,
         bg: bgLine,
         costs,
-        offsetHint: hint,
+        offsetHint: onBgGrid(hint),
         window: options.window,
         progress: log.progress,
       });
@@ -440,6 +673,25 @@ export async function composite(
     };
 
     result = await analyse(placement, offsetHint);
+    if (alternative) {
+      const other = await analyse(
+        alternative.placement,
+        alternative.offsetHint,
+      );
+      const [a, b] = [
+        meanOf(similarities(result)),
+        meanOf(similarities(other)),
+      ];
+      log.debug(
+        `mean similarity ${a.toFixed(5)} (lock), ${
+          b.toFixed(5)
+        } (spread samples)`,
+      );
+      if (b > a) {
+        result = other;
+        placement = alternative.placement;
+      }
+    }
     // Pinning may move the moment; then the analysis is redone through the
     // new window and, if it moved again (a long pan: the coarse pair can be
     // far off along it), pinned once more: at most three rounds.
@@ -459,8 +711,6 @@ export async function composite(
           bgLine.times[frameMap[i]] - fgLine.times[i] - alignment.offsetSeconds,
         );
       }
-      // The coarse pair can be a few tenths of a second off along a pan.
-      const span = Math.max(4, Math.min(16, Math.ceil(0.4 * bg.fps)));
       const picks = refineFrames({
         margin: alignment.margin,
         misfit,
@@ -469,7 +719,7 @@ export async function composite(
         bgKeyframes: bg.keyframes,
         bgPeriod: 1 / bg.fps,
         span,
-        allowed: (i) => fgScan.every.has(i),
+        allowed: (i) => candidates.has(i),
       }, 3);
       log.debug(
         `exact search on fg frames ${picks.join(", ")} (±${span} bg frames)`,
@@ -484,7 +734,7 @@ export async function composite(
           unscaled: options.unscaled ?? true,
           precision,
           signal: options.signal,
-          coarse: { fg: (i) => fgScan.frame(i), bg: (j) => bgScan.frame(j) },
+          coarse: { fg: (i) => fgScan.frame(i), bg: (j) => bgStream.frame(j) },
           current: placement,
         },
       );
@@ -502,7 +752,7 @@ export async function composite(
       // and even a pixel or two of misplacement can tilt the sub-frame phase
       // on moving content; otherwise only a move the coarse scale can see
       // is worth another decode.
-      const worth = bgScan.batches ? 0 : 2 / coarseScale;
+      const worth = bgStream.retained ? 0 : 2 / coarseScale;
       if (exact.shift !== 0 || moved > worth) {
         // Another moment or a clearly different window: analyse again
         // through it, and keep whichever analysis matches the whole video
@@ -676,6 +926,33 @@ function meanOf(values: Float32Array): number {
   let sum = 0;
   for (const v of values) sum += v;
   return values.length ? sum / values.length : 0;
+}
+
+/**
+ * True when two coarse placements say the same: positions within their
+ * uncertainty and offset hints within a frame and a half.
+ */
+function sameHypothesis(
+  a: CoarsePlacement,
+  b: CoarsePlacement,
+  frame: number,
+): boolean {
+  const near = Math.max(a.uncertainty, b.uncertainty);
+  const ha = a.offsetHint ?? NaN, hb = b.offsetHint ?? NaN;
+  return Math.abs(a.placement.x - b.placement.x) <= near &&
+    Math.abs(a.placement.y - b.placement.y) <= near &&
+    Math.abs(a.placement.scale - b.placement.scale) < 0.01 &&
+    (Number.isNaN(ha) || Number.isNaN(hb) || Math.abs(ha - hb) <= 1.5 * frame);
+}
+
+/**
+ * True when two coarse crops cover the same whole coarse pixels (the
+ * fingerprint worker rounds crops).
+ */
+function sameCoarseRect(a: Rect, b: Rect): boolean {
+  const r = Math.round;
+  return r(a.x) === r(b.x) && r(a.y) === r(b.y) &&
+    r(a.width) === r(b.width) && r(a.height) === r(b.height);
 }
 
 /** The probed timeline trimmed or extended to the frames actually decoded. */

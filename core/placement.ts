@@ -19,6 +19,7 @@ import type { Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekCost } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
 import { downscale2 } from "./ncc.ts";
+import { scanMoments } from "./moment_scan.ts";
 import type { Locator, Placement, RefinePair } from "./types.ts";
 
 /** Longest side of the bg in the coarse search (the fg is scaled alike). */
@@ -210,6 +211,39 @@ export function refineFrames(input: PickInput, k = 3): number[] {
   return paired;
 }
 
+/**
+ * fg frames to keep at the coarse scale as candidates of the exact search:
+ * `count` runs of `length` consecutive frames spread over the fg, each run
+ * moved to start at the nearest keyframe when one is near (the
+ * full-resolution pin seeks there, and a seek decodes from the keyframe
+ * before its frame). The search pins on frames whose moment falls on a bg
+ * frame, not between two; at 25↔30, 24↔60 or 60↔24 fps that is one frame
+ * in every two to five, so a run of six holds one whatever the offset.
+ */
+export function exactCandidates(
+  fg: { readonly frames: number; readonly keyframes: Int32Array },
+  count = 4,
+  length = 6,
+): Set<number> {
+  const out = new Set<number>();
+  const reach = fg.frames / (2 * count);
+  for (let k = 0; k < count; k++) {
+    const target = Math.floor(((k + 0.5) / count) * fg.frames);
+    let start = target, nearest = Infinity;
+    for (const kf of fg.keyframes) {
+      const d = Math.abs(kf - target);
+      if (d <= reach && d < nearest) {
+        nearest = d;
+        start = kf;
+      }
+    }
+    for (let i = start; i < start + length; i++) {
+      if (i >= 0 && i < fg.frames) out.add(i);
+    }
+  }
+  return out;
+}
+
 /** Coarse-scale gray frames already in memory, by frame index. */
 export interface CoarseFrames {
   /** An fg frame at the coarse scale, if kept. */
@@ -327,10 +361,12 @@ export async function exactPlacement(
       bg.frames - 1,
       Math.max(...group.map((p) => p.bg)) + span,
     );
+    const fgImages = await Promise.all(group.map((p) => fgCoarse(p.fg)));
+    const window = await bgCoarse(first, last);
     try {
       const found = await locator.locate({
-        fg: await Promise.all(group.map((p) => fgCoarse(p.fg))),
-        bg: await bgCoarse(first, last),
+        fg: fgImages,
+        bg: window,
         unscaled: true,
         precision: options.precision,
       });
@@ -344,6 +380,29 @@ export async function exactPlacement(
     } catch (err) {
       if (!(err instanceof Error) || err instanceof VidkompyError) throw err;
       // Blank picks: they simply do not vote.
+    }
+    // The same window scanned moment by moment along the current position
+    // (see moment_scan.ts): where it finds a better-matching moment than
+    // the locator's pruned search, the group follows it.
+    const scan = scanMoments({
+      fg: fgImages,
+      bg: window,
+      at: group.map((p) => p.bg - first),
+      x: Math.round(options.current.x * bw / bg.width),
+      y: Math.round(options.current.y * bh / bg.height),
+    });
+    const located = group.map((_, k) => perPick[g + k]);
+    const mean = located.reduce(
+      (a, p) => a + (p ? p.placement.confidence : -Infinity),
+      0,
+    ) / group.length;
+    if (scan && scan.score > mean) {
+      for (let k = 0; k < group.length; k++) {
+        perPick[g + k] = {
+          delta: scan.delta,
+          placement: { x: scan.x, y: scan.y, scale: 1, confidence: scan.score },
+        };
+      }
     }
     g = h;
   }
