@@ -810,35 +810,6 @@ export async function composite(
       }, ${matched} of ${frameMap.length} frames matched`,
     );
   }
-  let validation: ValidationResult | undefined;
-  const validateMode = options.validate ?? "sample";
-  if (validateMode !== "none") {
-    validation = await validateVideo({
-      fg,
-      bg,
-      placement,
-      frameMap,
-      content,
-      mode: validateMode,
-      validator,
-      validatorModuleUrl: reg.moduleUrl("validator", validatorName),
-      workers: options.workers,
-      progress: log.progress,
-      signal: options.signal,
-    });
-    lap("validate");
-  }
-  if (
-    validation && validation.validated > 0 &&
-    validation.mean < NO_MATCH_VALIDATION && !options.force
-  ) {
-    throw noMatch(
-      `pixel check: mean ${validation.validator} ${
-        validation.mean.toFixed(2)
-      } over ${validation.validated} frames`,
-    );
-  }
-
   // Stretches shorter than a quarter second are flashes or cuts, not
   // missing footage.
   const uncovered = uncoveredStretches(
@@ -859,11 +830,28 @@ export async function composite(
     );
   }
 
+  // The pixel check and the composition run side by side (the encoder
+  // leaves a core idle now and then, and the check needs less than a
+  // second): when the check says the fg is not in the bg, the encoder is
+  // stopped and its temporary file removed, so nothing is published.
   const offsetSeconds = alignment.offsetSeconds;
-  if (output) {
-    const temp = temporaryPath(output);
+  const validateMode = options.validate ?? "sample";
+  const stop = new AbortController();
+  const abortCompose = () => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", abortCompose);
+  const timed = async <T>(stage: string, work: Promise<T>): Promise<T> => {
+    const start = performance.now();
     try {
-      await compose({
+      return await work;
+    } finally {
+      timings[stage] = (performance.now() - start) / 1000;
+    }
+  };
+  const temp = output ? temporaryPath(output) : undefined;
+  const composing = output && temp
+    ? timed(
+      "compose",
+      compose({
         bg,
         fg,
         placement,
@@ -875,16 +863,56 @@ export async function composite(
         content,
         smoothMargin: options.smooth ? options.margin ?? 8 : 0,
         progress: log.progress,
-        signal: options.signal,
-      });
+        signal: stop.signal,
+      }),
+    )
+    : undefined;
+  composing?.catch(() => {}); // awaited below, after the check
+  let validation: ValidationResult | undefined;
+  try {
+    if (validateMode !== "none") {
+      validation = await timed(
+        "validate",
+        validateVideo({
+          fg,
+          bg,
+          placement,
+          frameMap,
+          content,
+          mode: validateMode,
+          validator,
+          validatorModuleUrl: reg.moduleUrl("validator", validatorName),
+          workers: options.workers,
+          progress: log.progress,
+          signal: options.signal,
+        }),
+      );
+    }
+    if (
+      validation && validation.validated > 0 &&
+      validation.mean < NO_MATCH_VALIDATION && !options.force
+    ) {
+      throw noMatch(
+        `pixel check: mean ${validation.validator} ${
+          validation.mean.toFixed(2)
+        } over ${validation.validated} frames`,
+      );
+    }
+    if (composing && output && temp) {
+      await composing;
       // An interrupt that arrives as ffmpeg finishes must not publish.
       options.signal?.throwIfAborted();
       await Deno.rename(temp, output);
-    } finally {
-      await removeQuietly(temp);
     }
-    lap("compose");
+  } catch (err) {
+    stop.abort(err);
+    await composing?.catch(() => {});
+    throw err;
+  } finally {
+    options.signal?.removeEventListener("abort", abortCompose);
+    if (temp) await removeQuietly(temp);
   }
+  options.signal?.throwIfAborted();
   timings.total = (performance.now() - t0) / 1000;
   return {
     output,
