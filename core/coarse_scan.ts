@@ -20,7 +20,7 @@ import type { ProgressCallback } from "./types.ts";
 
 /** What a scan kept. */
 export interface CoarseScan {
-  /** Frames decoded. */
+  /** Frames seen. */
   readonly count: number;
   /** Spread samples as gray images. */
   readonly samples: readonly GrayImage[];
@@ -30,7 +30,7 @@ export interface CoarseScan {
   frame(index: number): GrayImage | undefined;
 }
 
-/** Options of {@link scanCoarse}. */
+/** What to keep from the frames, and who else gets them. */
 export interface ScanOptions {
   /** The probed video. */
   readonly info: MediaInfo;
@@ -38,8 +38,6 @@ export interface ScanOptions {
   readonly format: FrameFormat;
   /** How many spread samples to keep for the spatial search. */
   readonly samples: number;
-  /** Decoder threads (default: ffmpeg's choice). */
-  readonly threads?: number;
   /** Frames to keep as gray images. */
   readonly keepIndices?: ReadonlySet<number>;
   /** Receives every batch after samples were copied out (it may keep or transfer it). */
@@ -48,6 +46,16 @@ export interface ScanOptions {
   readonly label: string;
   /** Progress sink. */
   readonly progress?: ProgressCallback;
+}
+
+/** How to decode for {@link scanCoarse}. */
+export interface ScanDecodeOptions extends ScanOptions {
+  /** Decoder threads (default: ffmpeg's choice). */
+  readonly threads?: number;
+  /** Checked after every batch: true stops the decode there. */
+  readonly stop?: () => boolean;
+  /** Go on filling this scanner (frames it has seen are skipped) instead of a new one. */
+  readonly scanner?: CoarseScanner;
   /** Abort. */
   readonly signal?: AbortSignal;
 }
@@ -62,46 +70,91 @@ export function spreadIndices(count: number, k: number): number[] {
   return out;
 }
 
-/** Decodes a video once at the coarse scale; see the module doc. */
-export async function scanCoarse(options: ScanOptions): Promise<CoarseScan> {
-  const { format } = options;
-  const wanted = new Set(spreadIndices(options.info.frames, options.samples));
-  const samples: GrayImage[] = [];
-  const sampleIndices: number[] = [];
-  const kept = new Map<number, GrayImage>();
-  const keepIndices = options.keepIndices ?? new Set<number>();
-  let count = 0;
+/**
+ * Takes coarse frames in order, from any source (a decode of the file, or
+ * a side output of the encoder that continues it): keeps the spread samples
+ * and the named frames, and hands every batch on.
+ */
+export class CoarseScanner implements CoarseScan {
+  readonly #o: ScanOptions;
+  readonly #wanted: Set<number>;
+  readonly #kept = new Map<number, GrayImage>();
+  readonly samples: GrayImage[] = [];
+  readonly sampleIndices: number[] = [];
+  #count = 0;
+
+  constructor(options: ScanOptions) {
+    this.#o = options;
+    this.#wanted = new Set(spreadIndices(options.info.frames, options.samples));
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  frame(index: number): GrayImage | undefined {
+    return this.#kept.get(index);
+  }
+
+  /** Takes the next batch; frames before {@link count} (seen already) are skipped. */
+  async push(batch: FrameBatch): Promise<void> {
+    const skip = this.#count - batch.start;
+    if (skip >= batch.count) return;
+    if (skip > 0) batch = sliceBatch(batch, skip, frameBytes(this.#o.format));
+    const keep = this.#o.keepIndices;
+    for (let q = batch.start; q < batch.start + batch.count; q++) {
+      const isSample = this.#wanted.has(q);
+      if (!isSample && !keep?.has(q)) continue;
+      const image = grayAt(batch, this.#o.format, q - batch.start);
+      if (isSample) {
+        this.samples.push(image);
+        this.sampleIndices.push(q);
+      }
+      if (keep?.has(q)) this.#kept.set(q, image);
+    }
+    this.#count = batch.start + batch.count;
+    this.#o.progress?.(this.#o.label, this.#count, this.#o.info.frames);
+    await this.#o.onBatch?.(batch);
+  }
+}
+
+/** The batch without its first `skip` frames. */
+function sliceBatch(
+  batch: FrameBatch,
+  skip: number,
+  size: number,
+): FrameBatch {
+  return {
+    start: batch.start + skip,
+    count: batch.count - skip,
+    data: batch.data.slice(skip * size, batch.count * size),
+  };
+}
+
+/**
+ * Decodes a video at the coarse scale into a {@link CoarseScanner}; see the
+ * module doc. `stop` ends the decode early (the scanner can go on with
+ * frames from elsewhere).
+ */
+export async function scanCoarse(
+  options: ScanDecodeOptions,
+): Promise<CoarseScanner> {
+  const scanner = options.scanner ?? new CoarseScanner(options);
   for await (
     const batch of decodeFrames({
       path: options.info.path,
-      format,
+      format: options.format,
       sourcePixFmt: options.info.pixFmt,
       threads: options.threads,
-      skipLoopFilter: shrinksTwice(options.info, format),
+      skipLoopFilter: shrinksTwice(options.info, options.format),
       batch: 16,
       signal: options.signal,
     })
   ) {
-    for (let q = batch.start; q < batch.start + batch.count; q++) {
-      const isSample = wanted.has(q);
-      if (!isSample && !keepIndices.has(q)) continue;
-      const image = grayAt(batch, format, q - batch.start);
-      if (isSample) {
-        samples.push(image);
-        sampleIndices.push(q);
-      }
-      if (keepIndices.has(q)) kept.set(q, image);
-    }
-    count = batch.start + batch.count;
-    options.progress?.(options.label, count, options.info.frames);
-    await options.onBatch?.(batch);
+    await scanner.push(batch);
+    if (options.stop?.()) break;
   }
-  return {
-    count,
-    samples,
-    sampleIndices,
-    frame: (index) => kept.get(index),
-  };
+  return scanner;
 }
 
 /** Frame `k` of a batch as a gray image (a copy: the batch may be transferred). */

@@ -46,10 +46,29 @@ export interface ComposeOptions {
   readonly content?: Rect;
   /** Width in px of a feathered alpha edge on sides over visible bg (0 = hard edge). */
   readonly smoothMargin?: number;
+  /**
+   * Extra outputs of the coarse frames the encoder decodes anyway (only
+   * when the map is one consecutive run: ffmpeg then reads both files):
+   * every bg and every fg frame, shaped by `filter`, to `url`.
+   */
+  readonly sideOutputs?: {
+    readonly bg?: SideOutputSpec;
+    readonly fg?: SideOutputSpec;
+  };
   /** Progress sink. */
   readonly progress?: ProgressCallback;
   /** Abort. */
   readonly signal?: AbortSignal;
+}
+
+/** Where and how one side output goes. */
+export interface SideOutputSpec {
+  /** ffmpeg output URL (e.g. `unix:/tmp/…sock`). */
+  readonly url: string;
+  /** Filter chain from the decoded frame to the analysis frame. */
+  readonly filter: string;
+  /** Raw pixel format of the analysis frame (`gray` or `rgb24`). */
+  readonly pixFmt: string;
 }
 
 /** Bytes of one yuv420p frame (chroma planes round up for odd sizes). */
@@ -114,9 +133,21 @@ export function encoderArgs(options: ComposeOptions): string[] {
     } else args.push("-itsoffset", sec(-options.offsetSeconds));
     args.push("-vn", "-i", mediaPath(bg.path));
   }
+  // Side outputs branch off the decoded frames before anything else.
+  const side = direct === undefined ? undefined : options.sideOutputs;
+  const branches: string[] = [];
+  let fgIn = "[1:v]", bgIn = "[0:v]";
+  if (side?.fg) {
+    branches.push(`[1:v]split=2[fin][fside];[fside]${side.fg.filter}[fo]`);
+    fgIn = "[fin]";
+  }
+  if (side?.bg) {
+    branches.push(`[0:v]split=2[bin][bside];[bside]${side.bg.filter}[bo]`);
+    bgIn = "[bin]";
+  }
   // Both video inputs are put on the fg frame index timeline so they advance
   // in lockstep: raw bg frame k belongs under fg frame k.
-  let fgChain = `[1:v]setpts=N/(${rate})/TB`;
+  let fgChain = `${fgIn}setpts=N/(${rate})/TB`;
   const c = options.content ??
     { x: 0, y: 0, width: fg.width, height: fg.height };
   if (
@@ -145,9 +176,9 @@ export function encoderArgs(options: ComposeOptions): string[] {
   // the same indices the map uses).
   const bgChain = direct === undefined
     ? `[0:v]setpts=N/(${rate})/TB[b]`
-    : `[0:v]trim=start_frame=${direct},setpts=N/(${rate})/TB[b]`;
-  const filter = `${fgPart};${bgChain};` +
-    `[b][f]overlay=x=${x}:y=${y}:eof_action=pass[v]`;
+    : `${bgIn}trim=start_frame=${direct},setpts=N/(${rate})/TB[b]`;
+  const filter = [...branches, fgPart, bgChain].join(";") +
+    `;[b][f]overlay=x=${x}:y=${y}:eof_action=pass[v]`;
   args.push("-filter_complex", filter, "-map", "[v]");
   if (fg.audio) {
     args.push("-map", "1:a:0");
@@ -182,6 +213,20 @@ export function encoderArgs(options: ComposeOptions): string[] {
     "-y",
     mediaPath(options.output),
   );
+  for (const [label, spec] of [["bo", side?.bg], ["fo", side?.fg]] as const) {
+    if (!spec) continue;
+    args.push(
+      "-map",
+      `[${label}]`,
+      "-fps_mode",
+      "passthrough",
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      spec.pixFmt,
+      spec.url,
+    );
+  }
   return args;
 }
 

@@ -170,34 +170,9 @@ export async function* decodeFrames(
   );
   const stderr = drain(child.stderr, new TailBuffer());
   const reader = child.stdout.getReader({ mode: "byob" });
-  let emitted = 0;
   let finished = false;
   try {
-    while (true) {
-      let buffer = new Uint8Array(size * batch);
-      let filled = 0;
-      while (filled < buffer.length) {
-        const { value, done } = await reader.read(
-          buffer.subarray(filled),
-          { min: buffer.length - filled },
-        );
-        if (value) {
-          buffer = new Uint8Array(value.buffer);
-          filled += value.length;
-        }
-        if (done) break;
-      }
-      const count = Math.floor(filled / size);
-      if (count > 0) {
-        yield {
-          start: emitted,
-          count,
-          data: count === batch ? buffer : buffer.slice(0, count * size),
-        };
-        emitted += count;
-      }
-      if (filled < buffer.length) break;
-    }
+    yield* readBatches(reader, size, batch);
     finished = true;
   } finally {
     if (!finished) {
@@ -221,6 +196,44 @@ export async function* decodeFrames(
         }`,
       );
     }
+  }
+}
+
+/**
+ * Reads packed frames of `size` bytes from a byte stream in batches of up
+ * to `batch` (BYOB reads straight into each batch's buffer, no
+ * re-chunking); a last partial frame is dropped. Ends with the stream.
+ */
+export async function* readBatches(
+  reader: ReadableStreamBYOBReader,
+  size: number,
+  batch: number,
+): AsyncGenerator<FrameBatch> {
+  let emitted = 0;
+  while (true) {
+    let buffer = new Uint8Array(size * batch);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { value, done } = await reader.read(
+        buffer.subarray(filled),
+        { min: buffer.length - filled },
+      );
+      if (value) {
+        buffer = new Uint8Array(value.buffer);
+        filled += value.length;
+      }
+      if (done) break;
+    }
+    const count = Math.floor(filled / size);
+    if (count > 0) {
+      yield {
+        start: emitted,
+        count,
+        data: count === batch ? buffer : buffer.slice(0, count * size),
+      };
+      emitted += count;
+    }
+    if (filled < buffer.length) return;
   }
 }
 

@@ -19,8 +19,18 @@ import {
 } from "./coverage.ts";
 import { compose } from "./compose.ts";
 import { InputError, NoMatchError } from "./errors.ts";
-import { coveringFormat, frameBytes, type GrayImage } from "./frame.ts";
-import { decodeFrames, type Rect, shrinksTwice } from "./frame_reader.ts";
+import {
+  coveringFormat,
+  frameBytes,
+  type FrameFormat,
+  type GrayImage,
+} from "./frame.ts";
+import {
+  analysisFilter,
+  decodeFrames,
+  type Rect,
+  shrinksTwice,
+} from "./frame_reader.ts";
 import { mixCostModel, parseFingerprintSpec } from "./fingerprint_mix.ts";
 import {
   fingerprintBatches,
@@ -28,8 +38,22 @@ import {
   fingerprintVideo,
   type VideoFeatures,
 } from "./fingerprint_video.ts";
-import { grayAt, scanCoarse } from "./coarse_scan.ts";
+import {
+  type CoarseScanner,
+  grayAt,
+  scanCoarse,
+  type ScanDecodeOptions,
+} from "./coarse_scan.ts";
 import { BgStream, type FrameWindow, probeInterval } from "./bg_stream.ts";
+import { SIDE_OUTPUTS_AVAILABLE, SideOutput } from "./side_output.ts";
+import {
+  earlyPicks,
+  type Guess,
+  guessHeld,
+  oneRunMap,
+  oneRunStart,
+  sameRate,
+} from "./speculation.ts";
 import {
   agreeingPairs,
   lockSampleIndices,
@@ -151,6 +175,12 @@ export interface CompositeOptions {
    * small videos stream.
    */
   readonly keepBytes?: number;
+  /**
+   * Start composing on the lock's early guess and let the encoder's own
+   * decode feed the rest of the analysis (default true; see
+   * `speculation.ts`). The output is the same either way.
+   */
+  readonly speculate?: boolean;
   /** Reporting sink (default silent). */
   readonly logger?: Logger;
   /** Plugin registry (default: the built-in one). */
@@ -189,6 +219,12 @@ export interface CompositeResult {
   readonly uncovered: readonly UncoveredStretch[];
   /** Seconds spent per stage. */
   readonly timings: Record<string, number>;
+  /**
+   * `held`: the encoder started on the lock's early guess and the analysis
+   * confirmed it (one encode); `missed`: it did not, and the video was
+   * composed again; `none`: no guess was composed on.
+   */
+  readonly guess: "held" | "missed" | "none";
   /** The plugins that did the work, by kind (fingerprint: the spec used). */
   readonly plugins: {
     readonly aligner: string;
@@ -215,6 +251,21 @@ export const NO_MATCH_VALIDATION = 0.5;
 /** Overlays the fg onto the bg with automatic spatial and temporal alignment. */
 export async function composite(
   options: CompositeOptions,
+): Promise<CompositeResult> {
+  // The temporary output (written early when composing on a guess) is
+  // removed on any failure; on success it has been renamed into place.
+  const files: { temp?: string } = {};
+  try {
+    return await compositeInto(options, files);
+  } catch (err) {
+    if (files.temp) await removeQuietly(files.temp);
+    throw err;
+  }
+}
+
+async function compositeInto(
+  options: CompositeOptions,
+  files: { temp?: string },
 ): Promise<CompositeResult> {
   const log = options.logger ?? silentLogger;
   const reg = options.registry ?? defaultRegistry;
@@ -268,6 +319,7 @@ export async function composite(
     : options.output ?? defaultOutputPath(options.bg, options.fg);
   if (output) {
     await prepareOutput(output, [options.bg, options.fg], !!options.overwrite);
+    files.temp = temporaryPath(output);
   }
   log.debug(describe("fg", fg));
   log.debug(describe("bg", bg));
@@ -314,6 +366,10 @@ export async function composite(
     confidence: 1,
   };
   const mask = options.engine === "mask";
+  // Composing on the lock's guess (see speculation.ts): same frame rates,
+  // 100%, the whole fg, an output to write.
+  const speculative = options.speculate !== false && output !== undefined &&
+    !fixed && unscaled && !mask && SIDE_OUTPUTS_AVAILABLE && sameRate(fg, bg);
 
   // Two decodes of similar weight run side by side: one thread each keeps
   // the cores busy without frame-threading overhead (~5% faster here). A
@@ -350,6 +406,10 @@ export async function composite(
   const candidates = frameBytes(fgFormat) * fg.frames <= KEEP_FG_BYTES
     ? new Set(Array.from({ length: fg.frames }, (_, i) => i))
     : exactCandidates(fg);
+  // Composing on a guess pins the pixel early, on the fg's first frames.
+  if (speculative) {
+    for (let i = 0; i < Math.min(6, fg.frames); i++) candidates.add(i);
+  }
   let result;
   let placement: Placement | undefined;
   let offsetHint: number | undefined;
@@ -396,7 +456,12 @@ export async function composite(
     }) ?? [];
     // Same-moment pairs agree within a frame and a half.
     const pairs = agreeingPairs(found, fg.times, bg.times, 1.5 / bg.fps);
-    if (pairs.length < minPairs) return undefined;
+    // Two same-moment pairs matching near-perfectly (NCC ≥ 0.99 at coarse
+    // scale; other moments of moving content score 0.97–0.99) outweigh
+    // three that merely agree.
+    const enough = pairs.length >= minPairs ||
+      (pairs.length >= 2 && pairs[0].score >= 0.99);
+    if (!enough) return undefined;
     const c = await coarsePlacement(
       fg,
       bg,
@@ -415,6 +480,105 @@ export async function composite(
         c.offsetHint?.toFixed(3)
       } s, at bg frame ${bgStream.count}`,
     );
+  let guess: Guess | undefined;
+  let guessChecked: Promise<ValidationResult> | undefined;
+  /**
+   * Pins the placement on the first picks the kept frames allow, then
+   * composes on the guess (one run from bg frame `start`) while the
+   * encoder's side outputs carry both analysis decodes to their end, and
+   * the pixel check of the guess runs beside it. Undefined when no pick is
+   * available yet (nothing composed).
+   */
+  const composeOnGuess = async (
+    start: number,
+    at: Placement,
+    fgScan: CoarseScanner,
+    bgScan: CoarseScanner,
+  ): Promise<Guess | undefined> => {
+    const picks = earlyPicks(
+      candidates,
+      start,
+      fgScan.count,
+      bgStream.count,
+      span,
+    );
+    if (picks.length === 0 || !files.temp) return undefined;
+    const exact = await exactPlacement(fg, bg, locator, picks, span, {
+      unscaled,
+      precision,
+      signal: options.signal,
+      coarse: { fg: (i) => fgScan.frame(i), bg: (j) => bgStream.frame(j) },
+      current: at,
+    });
+    const first = start + exact.shift;
+    if (first < 0 || first + fg.frames > bg.frames) return undefined;
+    const g: Guess = {
+      placement: exact.placement,
+      frameMap: oneRunMap(first, fg.frames),
+    };
+    lap("refine");
+    log.debug(
+      `composing on a guess: (${g.placement.x}, ${g.placement.y}), bg frames from ${first}`,
+    );
+    if ((options.validate ?? "sample") !== "none") {
+      guessChecked = validateVideo({
+        fg,
+        bg,
+        placement: g.placement,
+        frameMap: g.frameMap,
+        mode: options.validate ?? "sample",
+        validator,
+        validatorModuleUrl: reg.moduleUrl("validator", validatorName),
+        workers: options.workers,
+        signal: options.signal,
+      });
+      guessChecked.catch(() => {});
+    }
+    const dir = await Deno.makeTempDir({ prefix: "vidkompy-" });
+    const sides = await Promise.all([
+      SideOutput.open(dir, frameBytes(bgFormat)),
+      SideOutput.open(dir, frameBytes(fgFormat)),
+    ]);
+    const [bgSide, fgSide] = sides;
+    const stop = new AbortController();
+    const abort = () => stop.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", abort);
+    const pixFmt = channels === 1 ? "gray" : "rgb24";
+    const shape = (info: MediaInfo, format: FrameFormat) =>
+      analysisFilter({ path: info.path, format, sourcePixFmt: info.pixFmt });
+    const feed = async (side: SideOutput, scanner: CoarseScanner) => {
+      for await (const b of side.frames()) await scanner.push(b);
+    };
+    try {
+      const composing = compose({
+        bg,
+        fg,
+        placement: g.placement,
+        frameMap: g.frameMap,
+        offsetSeconds: bg.times[first] - fg.times[0],
+        output: files.temp,
+        preset: options.preset ?? "veryfast",
+        crf: options.crf ?? 18,
+        smoothMargin: options.smooth ? options.margin ?? 8 : 0,
+        sideOutputs: {
+          bg: { url: bgSide.url, filter: shape(bg, bgFormat), pixFmt },
+          fg: { url: fgSide.url, filter: shape(fg, fgFormat), pixFmt },
+        },
+        progress: log.progress,
+        signal: stop.signal,
+      }).finally(() => Promise.all(sides.map((s) => s.close())));
+      const feeding = Promise.all([feed(bgSide, bgScan), feed(fgSide, fgScan)]);
+      // A failing feed stops the encoder; a failing encoder ends the feeds.
+      feeding.catch((err) => stop.abort(err));
+      await Promise.all([composing, feeding]);
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
+      await Promise.all(sides.map((s) => s.close()));
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    lap("compose");
+    return g;
+  };
   try {
     if (fixed && !mask) await startStreaming(fixedPlacement);
     const fgSink = fingerprintSink({
@@ -430,62 +594,106 @@ export async function composite(
     let nextSample = 0;
     let asked = -Infinity; // bg frame at the last mid-decode attempt
     let early: CoarsePlacement | undefined; // the lock's decision mid-decode
-    const [fgScan, bgScan] = await Promise.all([
-      scanCoarse({
-        info: fg,
-        format: fgFormat,
-        samples: 9,
-        threads: scanThreads,
-        keepIndices: candidates,
-        onBatch: async (b) => {
-          // Samples feed the lock until the placement is decided.
-          for (let k = 0; lock && !bgStream.streaming && k < b.count; k++) {
-            const i = b.start + k, want = lockSamples[nextSample];
-            if (want === undefined || i < want) continue;
-            // A blank sample slides to the next frame, for a quarter second.
-            const taken = lock.addSample(i, grayAt(b, fgFormat, k));
-            if (taken || i - want >= fg.fps / 4) nextSample++;
-          }
-          await fgSink.push(b);
-        },
-        label: "analyse fg",
-        progress: log.progress,
-        signal: options.signal,
-      }),
-      scanCoarse({
-        info: bg,
-        format: bgFormat,
-        samples: 40,
-        threads: scanThreads,
-        onBatch: async (b) => {
-          await bgStream.push(b);
-          if (bgStream.streaming || bgStream.retained || !bgStream.full) {
+    // Composing on a guess needs the guess early: the lock is asked at
+    // growing bg frames (16, 24, 36, …) from the start, and once it is
+    // sure, both analysis decodes stop there and the encoder's side outputs
+    // carry on (see speculation.ts).
+    let nextEarly = speculative ? 16 : Infinity;
+    let stopScans = false;
+    let oneRun: number | undefined; // first bg frame of the guessed map
+    const fgScanOptions: ScanDecodeOptions = {
+      info: fg,
+      format: fgFormat,
+      samples: 9,
+      threads: scanThreads,
+      keepIndices: candidates,
+      stop: () => stopScans,
+      onBatch: async (b) => {
+        // Samples feed the lock until the placement is decided.
+        for (let k = 0; lock && !bgStream.streaming && k < b.count; k++) {
+          const i = b.start + k, want = lockSamples[nextSample];
+          if (want === undefined || i < want) continue;
+          // A blank sample slides to the next frame, for a quarter second.
+          const taken = lock.addSample(i, grayAt(b, fgFormat, k));
+          if (taken || i - want >= fg.fps / 4) nextSample++;
+        }
+        await fgSink.push(b);
+      },
+      label: "analyse fg",
+      progress: log.progress,
+      signal: options.signal,
+    };
+    const bgScanOptions: ScanDecodeOptions = {
+      info: bg,
+      format: bgFormat,
+      samples: 40,
+      threads: scanThreads,
+      stop: () => stopScans,
+      onBatch: async (b) => {
+        await bgStream.push(b);
+        const count = b.start + b.count;
+        if (
+          lock && !bgStream.streaming && count >= nextEarly &&
+          lock.confident()
+        ) {
+          nextEarly = Math.ceil(1.5 * count);
+          const c = await fromLock(3);
+          if (c) {
+            const k = c.offsetHint === undefined
+              ? undefined
+              : oneRunStart(fg, bg, c.offsetHint);
+            announce(c, k === undefined ? "lock" : "lock, to compose on");
+            early = c;
+            if (k !== undefined) {
+              oneRun = k;
+              stopScans = true;
+            }
+            await startStreaming(c.placement, c.offsetHint);
             return;
           }
-          // The kept frames fill their budget: decide if the lock's pairs
-          // agree (with --engine mask the fg's bars are not known yet);
-          // else drop the oldest frames (decoded again later). Asked again
-          // each time half the kept frames have been replaced.
-          if (
-            lock && !mask && lock.confident() &&
-            b.start - asked >= bgStream.keptFrames / 2
-          ) {
-            asked = b.start;
-            const c = await fromLock(3);
-            if (c) {
-              announce(c, "lock");
-              early = c;
-              await startStreaming(c.placement, c.offsetHint);
-              return;
-            }
+        }
+        if (bgStream.streaming || bgStream.retained || !bgStream.full) {
+          return;
+        }
+        // The kept frames fill their budget: decide if the lock's pairs
+        // agree (with --engine mask the fg's bars are not known yet);
+        // else drop the oldest frames (decoded again later). Asked again
+        // each time half the kept frames have been replaced.
+        if (
+          lock && !mask && lock.confident() &&
+          b.start - asked >= bgStream.keptFrames / 2
+        ) {
+          asked = b.start;
+          const c = await fromLock(3);
+          if (c) {
+            announce(c, "lock");
+            early = c;
+            await startStreaming(c.placement, c.offsetHint);
+            return;
           }
-          if (bgStream.full) bgStream.trim();
-        },
-        label: "analyse bg",
-        progress: log.progress,
-        signal: options.signal,
-      }),
+        }
+        if (bgStream.full) bgStream.trim();
+      },
+      label: "analyse bg",
+      progress: log.progress,
+      signal: options.signal,
+    };
+    const [fgScan, bgScan] = await Promise.all([
+      scanCoarse(fgScanOptions),
+      scanCoarse(bgScanOptions),
     ]);
+    if (oneRun !== undefined && placement && files.temp) {
+      lap("decode");
+      guess = await composeOnGuess(oneRun, placement, fgScan, bgScan);
+      if (!guess) {
+        // No guess to compose on after all: decode the rest as usual (the
+        // scanners skip the frames they have seen).
+        await Promise.all([
+          scanCoarse({ ...fgScanOptions, stop: undefined, scanner: fgScan }),
+          scanCoarse({ ...bgScanOptions, stop: undefined, scanner: bgScan }),
+        ]);
+      }
+    }
     const fgWhole = await fgSink.finish();
     lap("decode");
     if (mask) {
@@ -498,9 +706,6 @@ export async function composite(
       );
     }
     await lock?.settled();
-    // A second opinion, analysed below when it differs: the lock may settle
-    // on "a few pixels over at another moment" along a slow pan, where the
-    // whole video (a subject crossing the crop) tells which is right.
     // The lock's placement (decided mid-decode, or now on all its pairs)
     // and the spread samples' (the old way: 9 fg × 40 bg frames at spread
     // moments). When both exist and differ, the first analysis runs on the
@@ -847,8 +1052,16 @@ export async function composite(
       timings[stage] = (performance.now() - start) / 1000;
     }
   };
-  const temp = output ? temporaryPath(output) : undefined;
-  const composing = output && temp
+  const temp = files.temp;
+  // Composed already on a guess the analysis confirms, or composed now.
+  const held = guess !== undefined &&
+    guessHeld(guess, placement, frameMap);
+  if (guess && !held) {
+    log.debug(
+      "the analysis ended away from the guess composed on: composing again",
+    );
+  }
+  const composing = output && temp && !held
     ? timed(
       "compose",
       compose({
@@ -866,11 +1079,15 @@ export async function composite(
         signal: stop.signal,
       }),
     )
+    : output && temp
+    ? Promise.resolve()
     : undefined;
   composing?.catch(() => {}); // awaited below, after the check
   let validation: ValidationResult | undefined;
   try {
-    if (validateMode !== "none") {
+    if (held && guessChecked) {
+      validation = await timed("validate", guessChecked);
+    } else if (validateMode !== "none") {
       validation = await timed(
         "validate",
         validateVideo({
@@ -929,6 +1146,7 @@ export async function composite(
     validation,
     uncovered,
     timings,
+    guess: guess ? (held ? "held" : "missed") : "none",
     plugins: {
       aligner: aligner.name,
       fingerprint: fingerprintSpec,

@@ -67,6 +67,7 @@ export function reportObject(r: CompositeResult): Record<string, unknown> {
       round(u.endSeconds, 3),
     ]),
     plugins: r.plugins,
+    guess: r.guess,
     timings: Object.fromEntries(
       Object.entries(r.timings).map(([k, v]) => [k, round(v, 3)]),
     ),
