@@ -217,6 +217,10 @@ export function nccMap(
   }
   let bestX = -1, bestY = -1, best = -Infinity;
   if (xb < xa || yb < ya || n === 0) return { x: bestX, y: bestY, score: best };
+  const positions = (xb - xa + 1) * (yb - ya + 1);
+  if (!options.integral && positions <= DIRECT_POSITIONS) {
+    return nccFew(image, t, x0, y0, mapW, xa, ya, xb, yb, out);
+  }
 
   const ii = options.integral ??
     integralImages(image, xa, ya, xb - xa + tw, yb - ya + th, true);
@@ -272,6 +276,79 @@ export function nccMap(
         else if (score < -1) score = -1;
       }
       if (out) out[rowOut + x] = score;
+      if (score > best) {
+        best = score;
+        bestX = x;
+        bestY = y;
+      }
+    }
+  }
+  return { x: bestX, y: bestY, score: best };
+}
+
+/**
+ * Up to this many positions, window statistics are summed beside the dot
+ * product instead of read from integral images: a full-resolution pin
+ * searches ±2 px (25 positions) of a 1920×870 template, whose integral
+ * images (two Float64 tables over the window) would take 27 MB.
+ */
+const DIRECT_POSITIONS = 64;
+
+/** {@link nccMap} for few positions: window sums in the dot-product loop. */
+function nccFew(
+  image: GrayImage,
+  t: PreparedTemplate,
+  x0: number,
+  y0: number,
+  mapW: number,
+  xa: number,
+  ya: number,
+  xb: number,
+  yb: number,
+  out: Float32Array | undefined,
+): NccPeak {
+  const tw = t.width, th = t.height, n = tw * th;
+  const iw = image.width, img = image.data;
+  const td = t.data, tnorm = t.norm, residual = t.residual;
+  const flatTemplate = !(tnorm > 0);
+  let bestX = -1, bestY = -1, best = -Infinity;
+  for (let y = ya; y <= yb; y++) {
+    for (let x = xa; x <= xb; x++) {
+      let dot = 0, s = 0, q = 0;
+      let ip = y * iw + x, tp = 0;
+      for (let row = 0; row < th; row++) {
+        const end = tp + tw;
+        let a = 0, b = 0, rs = 0, rq = 0;
+        let i = ip;
+        let k = tp;
+        for (; k + 1 < end; k += 2, i += 2) {
+          const u = img[i], v = img[i + 1];
+          a += td[k] * u;
+          b += td[k + 1] * v;
+          rs += u + v;
+          rq += u * u + v * v;
+        }
+        for (; k < end; k++, i++) {
+          const u = img[i];
+          a += td[k] * u;
+          rs += u;
+          rq += u * u;
+        }
+        dot += a + b;
+        s += rs;
+        q += rq;
+        ip += iw;
+        tp = end;
+      }
+      const mean = s / n;
+      const varN = q - s * mean;
+      let score = 0;
+      if (!flatTemplate && varN > FLAT_EPS * q) {
+        score = (dot - residual * mean) / (tnorm * Math.sqrt(varN));
+        if (score > 1) score = 1;
+        else if (score < -1) score = -1;
+      }
+      if (out) out[(y - y0) * mapW + x - x0] = score;
       if (score > best) {
         best = score;
         bestX = x;

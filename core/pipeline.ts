@@ -254,18 +254,27 @@ export async function composite(
 ): Promise<CompositeResult> {
   // The temporary output (written early when composing on a guess) is
   // removed on any failure; on success it has been renamed into place.
-  const files: { temp?: string } = {};
+  const files: Files = {};
   try {
     return await compositeInto(options, files);
   } catch (err) {
+    await files.stopEncoder?.();
     if (files.temp) await removeQuietly(files.temp);
     throw err;
   }
 }
 
+/** What a failing run must clean up. */
+interface Files {
+  /** The temporary output. */
+  temp?: string;
+  /** Stops an encoder still running (composing on a guess) and waits for it. */
+  stopEncoder?: () => Promise<void>;
+}
+
 async function compositeInto(
   options: CompositeOptions,
-  files: { temp?: string },
+  files: Files,
 ): Promise<CompositeResult> {
   const log = options.logger ?? silentLogger;
   const reg = options.registry ?? defaultRegistry;
@@ -480,7 +489,9 @@ async function compositeInto(
         c.offsetHint?.toFixed(3)
       } s, at bg frame ${bgStream.count}`,
     );
+  let early: CoarsePlacement | undefined; // the lock's decision mid-decode
   let guess: Guess | undefined;
+  let guessComposing: Promise<void> | undefined;
   let guessChecked: Promise<ValidationResult> | undefined;
   /**
    * Pins the placement on the first picks the kept frames allow, then
@@ -517,6 +528,11 @@ async function compositeInto(
       frameMap: oneRunMap(first, fg.frames),
     };
     lap("refine");
+    // The bg region (and the lock's answer, for the second opinion) from
+    // the pinned pixel and moment.
+    const hint = bg.times[first] - fg.times[0];
+    early = { ...early!, placement: exact.placement, offsetHint: hint };
+    await startStreaming(exact.placement, hint);
     log.debug(
       `composing on a guess: (${g.placement.x}, ${g.placement.y}), bg frames from ${first}`,
     );
@@ -549,33 +565,46 @@ async function compositeInto(
     const feed = async (side: SideOutput, scanner: CoarseScanner) => {
       for await (const b of side.frames()) await scanner.push(b);
     };
-    try {
-      const composing = compose({
-        bg,
-        fg,
-        placement: g.placement,
-        frameMap: g.frameMap,
-        offsetSeconds: bg.times[first] - fg.times[0],
-        output: files.temp,
-        preset: options.preset ?? "veryfast",
-        crf: options.crf ?? 18,
-        smoothMargin: options.smooth ? options.margin ?? 8 : 0,
-        sideOutputs: {
-          bg: { url: bgSide.url, filter: shape(bg, bgFormat), pixFmt },
-          fg: { url: fgSide.url, filter: shape(fg, fgFormat), pixFmt },
-        },
-        progress: log.progress,
-        signal: stop.signal,
-      }).finally(() => Promise.all(sides.map((s) => s.close())));
-      const feeding = Promise.all([feed(bgSide, bgScan), feed(fgSide, fgScan)]);
-      // A failing feed stops the encoder; a failing encoder ends the feeds.
-      feeding.catch((err) => stop.abort(err));
-      await Promise.all([composing, feeding]);
-    } finally {
+    const composing = compose({
+      bg,
+      fg,
+      placement: g.placement,
+      frameMap: g.frameMap,
+      offsetSeconds: bg.times[first] - fg.times[0],
+      output: files.temp,
+      preset: options.preset ?? "veryfast",
+      crf: options.crf ?? 18,
+      smoothMargin: options.smooth ? options.margin ?? 8 : 0,
+      sideOutputs: {
+        bg: { url: bgSide.url, filter: shape(bg, bgFormat), pixFmt },
+        fg: { url: fgSide.url, filter: shape(fg, fgFormat), pixFmt },
+      },
+      progress: log.progress,
+      signal: stop.signal,
+    }).finally(async () => {
       options.signal?.removeEventListener("abort", abort);
       await Promise.all(sides.map((s) => s.close()));
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+    });
+    let failed: unknown;
+    composing.catch((err) => failed ??= err);
+    try {
+      await Promise.all([feed(bgSide, bgScan), feed(fgSide, fgScan)]);
+    } catch (err) {
+      // A failing feed stops the encoder.
+      stop.abort(err);
+      await composing.catch(() => {});
+      throw err;
     }
+    // The side outputs end with the decode; the encoder still flushes its
+    // last frames while the analysis goes on. A decode cut short by a
+    // failing encoder is its failure, not the analysis's.
+    if (failed !== undefined) throw failed;
+    guessComposing = composing;
+    files.stopEncoder = async () => {
+      stop.abort(new Error("stopped"));
+      await composing.catch(() => {});
+    };
     lap("compose");
     return g;
   };
@@ -593,7 +622,6 @@ async function compositeInto(
     const lockSamples = lock ? lockSampleIndices(fg.frames, fg.fps) : [];
     let nextSample = 0;
     let asked = -Infinity; // bg frame at the last mid-decode attempt
-    let early: CoarsePlacement | undefined; // the lock's decision mid-decode
     // Composing on a guess needs the guess early: the lock is asked at
     // growing bg frames (16, 24, 36, …) from the start, and once it is
     // sure, both analysis decodes stop there and the encoder's side outputs
@@ -645,8 +673,12 @@ async function compositeInto(
             announce(c, k === undefined ? "lock" : "lock, to compose on");
             early = c;
             if (k !== undefined) {
+              // The bg region waits for the pixel pinned on the kept
+              // frames (composeOnGuess): along a pan the lock's pairs can
+              // sit a few pixels over at another moment.
               oneRun = k;
               stopScans = true;
+              return;
             }
             await startStreaming(c.placement, c.offsetHint);
             return;
@@ -682,12 +714,15 @@ async function compositeInto(
       scanCoarse(fgScanOptions),
       scanCoarse(bgScanOptions),
     ]);
-    if (oneRun !== undefined && placement && files.temp) {
+    if (oneRun !== undefined && files.temp) {
       lap("decode");
-      guess = await composeOnGuess(oneRun, placement, fgScan, bgScan);
+      guess = await composeOnGuess(oneRun, early!.placement, fgScan, bgScan);
       if (!guess) {
         // No guess to compose on after all: decode the rest as usual (the
         // scanners skip the frames they have seen).
+        if (!bgStream.streaming) {
+          await startStreaming(early!.placement, early!.offsetHint);
+        }
         await Promise.all([
           scanCoarse({ ...fgScanOptions, stop: undefined, scanner: fgScan }),
           scanCoarse({ ...bgScanOptions, stop: undefined, scanner: bgScan }),
@@ -1060,6 +1095,8 @@ async function compositeInto(
     log.debug(
       "the analysis ended away from the guess composed on: composing again",
     );
+    // The first encoder may still be flushing into the same file.
+    await files.stopEncoder?.();
   }
   const composing = output && temp && !held
     ? timed(
@@ -1080,7 +1117,7 @@ async function compositeInto(
       }),
     )
     : output && temp
-    ? Promise.resolve()
+    ? timed("flush", guessComposing ?? Promise.resolve())
     : undefined;
   composing?.catch(() => {}); // awaited below, after the check
   let validation: ValidationResult | undefined;
