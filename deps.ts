@@ -11,5 +11,7 @@ export {
   Option,
 } from "@commander-js/extra-typings";
 // imagescript's plain-JS framebuffer (PNG codec): its main entry would load
-// a native addon (needs --allow-ffi, cannot be bundled).
-export { default as imagescriptFramebuffer } from "imagescript/v2/framebuffer.mjs";
+// a native addon (needs --allow-ffi, cannot be bundled). Loaded on first
+// use: the module takes ~20 MB, which a run without PNGs does not need.
+export const loadImagescriptFramebuffer = () =>
+  import("imagescript/v2/framebuffer.mjs");

@@ -235,7 +235,7 @@ export class Canvas {
   }
 
   /** PNG bytes of the canvas. */
-  encodePng(): Uint8Array {
+  encodePng(): Promise<Uint8Array> {
     return encodePng(this);
   }
 }

@@ -1,9 +1,11 @@
 /**
- * Worker entry: computes fingerprints for batches of small frames. The
- * first task names the fingerprinters (registry names, options, and the
- * module URL of user plugins); each later task is a packed batch of frames,
- * or a round of the placement lock's search-level tests (they run here so
- * the main thread keeps draining the decoders).
+ * Worker entry of the analysis: computes fingerprints for batches of small
+ * frames. The first task names the fingerprinters (registry names,
+ * options, and the module URL of user plugins) and the validator; each
+ * later task is a packed batch of frames, a round of the placement lock's
+ * search-level tests (they run here so the main thread keeps draining the
+ * decoders), or a batch of pairs to validate (one pool for the whole run:
+ * each worker costs ~20 MB and a few tenths of a second to start).
  *
  * @module
  */
@@ -19,7 +21,13 @@ import {
 import type { Rect } from "./frame_reader.ts";
 import { registry } from "./registry.ts";
 import { lockTests } from "./stream_lock.ts";
-import type { FeatureArray, Fingerprinter } from "./types.ts";
+import {
+  loadValidator,
+  type ValidateBatchTask,
+  validateTask,
+  type ValidatorSpec,
+} from "./validate_tasks.ts";
+import type { FeatureArray, Fingerprinter, Validator } from "./types.ts";
 import { serveTasks } from "./worker_pool.ts";
 
 /** One fingerprinter to load in the worker. */
@@ -38,6 +46,8 @@ export interface InitTask {
   readonly type: "init";
   /** The members, in table order. */
   readonly fingerprinters: readonly FingerprinterSpec[];
+  /** The validator to serve `pairs` tasks with, if any. */
+  readonly validator?: ValidatorSpec;
 }
 
 /** A batch of frames to fingerprint. */
@@ -66,6 +76,7 @@ export interface LockTask {
 
 let members: Fingerprinter[] = [];
 let ready: Promise<void> = Promise.resolve();
+let validator: Promise<Validator> | undefined;
 
 async function load(specs: readonly FingerprinterSpec[]): Promise<void> {
   for (const s of specs) {
@@ -77,9 +88,13 @@ async function load(specs: readonly FingerprinterSpec[]): Promise<void> {
 }
 
 serveTasks<
-  InitTask | BatchTask | LockTask,
+  InitTask | BatchTask | LockTask | ValidateBatchTask,
   FeatureArray[] | Float32Array | null
->((task) => {
+>(async (task) => {
+  if (task.type === "pairs") {
+    if (!validator) throw new Error("analysis worker: no validator");
+    return await validateTask(await validator, task);
+  }
   if (task.type === "lock") {
     const result = lockTests(task.samples, task.probes);
     return Promise.resolve({
@@ -88,6 +103,10 @@ serveTasks<
     });
   }
   if (task.type === "init") {
+    if (task.validator) {
+      validator = loadValidator(task.validator);
+      validator.catch(() => {}); // raised by the first pairs task
+    }
     ready = load(task.fingerprinters);
     return ready.then(() => ({ result: null as FeatureArray[] | null }));
   }

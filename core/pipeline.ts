@@ -261,6 +261,8 @@ export async function composite(
     await files.stopEncoder?.();
     if (files.temp) await removeQuietly(files.temp);
     throw err;
+  } finally {
+    files.pool?.terminate();
   }
 }
 
@@ -270,6 +272,8 @@ interface Files {
   temp?: string;
   /** Stops an encoder still running (composing on a guess) and waits for it. */
   stopEncoder?: () => Promise<void>;
+  /** The analysis workers. */
+  pool?: WorkerPool;
 }
 
 async function compositeInto(
@@ -348,12 +352,19 @@ async function compositeInto(
     name: m.name,
     moduleUrl: reg.moduleUrl("fingerprinter", m.name),
   }));
-  const init: InitTask = { type: "init", fingerprinters: specs };
+  // The validator is served by the same workers (no second pool).
+  const validatorUrl = reg.moduleUrl("validator", validatorName);
+  const init: InitTask = {
+    type: "init",
+    fingerprinters: specs,
+    validator: { name: validatorName, moduleUrl: validatorUrl },
+  };
   const pool = new WorkerPool(
     new URL("./fingerprint_worker.ts", import.meta.url),
     options.workers ?? defaultPoolSize(),
     init,
   );
+  files.pool = pool;
   const fixed = options.zeroShift ||
     options.xShift !== undefined || options.yShift !== undefined;
   if (!fixed && unscaled) {
@@ -544,8 +555,8 @@ async function compositeInto(
         frameMap: g.frameMap,
         mode: options.validate ?? "sample",
         validator,
-        validatorModuleUrl: reg.moduleUrl("validator", validatorName),
-        workers: options.workers,
+        validatorModuleUrl: validatorUrl,
+        pool,
         signal: options.signal,
       });
       guessChecked.catch(() => {});
@@ -608,7 +619,7 @@ async function compositeInto(
     lap("compose");
     return g;
   };
-  try {
+  {
     if (fixed && !mask) await startStreaming(fixedPlacement);
     const fgSink = fingerprintSink({
       format: fgFormat,
@@ -1027,8 +1038,6 @@ async function compositeInto(
       }
       break;
     }
-  } finally {
-    pool.terminate();
   }
   const { alignment, frameMap } = result;
   const similarity = similarities(result);
@@ -1135,8 +1144,8 @@ async function compositeInto(
           content,
           mode: validateMode,
           validator,
-          validatorModuleUrl: reg.moduleUrl("validator", validatorName),
-          workers: options.workers,
+          validatorModuleUrl: validatorUrl,
+          pool,
           progress: log.progress,
           signal: options.signal,
         }),

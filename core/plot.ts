@@ -274,7 +274,7 @@ function signed(v: number, digits: number): string {
 
 /** Draws the plot and returns it as PNG bytes ({@link PLOT_WIDTH} × {@link PLOT_HEIGHT}). */
 export function renderPlot(data: PlotData): Promise<Uint8Array> {
-  return Promise.resolve(drawPlot(data).encodePng());
+  return drawPlot(data).encodePng();
 }
 
 /** Draws the plot onto a canvas (what {@link renderPlot} encodes). */

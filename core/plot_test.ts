@@ -29,7 +29,7 @@ import { fixtureDir, makePair, standardPairs } from "../tests/fixtures.ts";
 /** A decoded plot with a colour lookup. */
 async function draw(data: PlotData) {
   const png = await renderPlot(data);
-  const img = decodePng(png);
+  const img = await decodePng(png);
   const at = (x: number, y: number) => {
     const p = (y * img.width + x) * 4;
     return (img.rgba[p] << 16) | (img.rgba[p + 1] << 8) | img.rgba[p + 2];
@@ -250,7 +250,7 @@ Deno.test("writePlot writes a whole PNG, never over an input, and leaves no temp
   try {
     const path = join(dir, "sub", "plot.png");
     await writePlot(path, scenario());
-    const img = decodePng(await Deno.readFile(path));
+    const img = await decodePng(await Deno.readFile(path));
     assert.equal(img.width, PLOT_WIDTH);
     await assert.rejects(
       () => writePlot(path, scenario(), { inputs: [path] }),

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { imagescriptFramebuffer as framebufferModule } from "../deps.ts";
+import { loadImagescriptFramebuffer } from "../deps.ts";
 
 /** An 8-bit RGBA picture, rows packed without padding. */
 export interface RgbaImage {
@@ -39,13 +39,23 @@ interface Framebuffer {
  * as CommonJS, so the class is declared here; at run time the `.mjs`
  * default export is the class itself.
  */
-const FramebufferClass = framebufferModule as unknown as {
+type FramebufferClass = {
   new (width: number, height: number, buffer?: Uint8Array): Framebuffer;
   decode(format: "png", data: Uint8Array): Framebuffer;
 };
 
+let framebuffer: Promise<FramebufferClass> | undefined;
+
+/** The codec, loaded on first use (see `deps.ts`). */
+function codec(): Promise<FramebufferClass> {
+  framebuffer ??= loadImagescriptFramebuffer().then((m) =>
+    m.default as unknown as FramebufferClass
+  );
+  return framebuffer;
+}
+
 /** PNG bytes (8-bit RGBA, fast deflate) of an image. */
-export function encodePng(image: RgbaImage): Uint8Array {
+export async function encodePng(image: RgbaImage): Promise<Uint8Array> {
   if (image.rgba.length !== image.width * image.height * 4) {
     throw new RangeError(
       `${image.width}×${image.height} RGBA needs ${
@@ -53,12 +63,13 @@ export function encodePng(image: RgbaImage): Uint8Array {
       } bytes, got ${image.rgba.length}`,
     );
   }
-  return new FramebufferClass(image.width, image.height, image.rgba)
+  const Framebuffer = await codec();
+  return new Framebuffer(image.width, image.height, image.rgba)
     .encode("png", { compression: "fast" });
 }
 
 /** Decodes a PNG (gray, RGB, palette or with alpha) into RGBA. */
-export function decodePng(png: Uint8Array): RgbaImage {
-  const fb = FramebufferClass.decode("png", png);
+export async function decodePng(png: Uint8Array): Promise<RgbaImage> {
+  const fb = (await codec()).decode("png", png);
   return { width: fb.width, height: fb.height, rgba: fb.u8 };
 }

@@ -13,17 +13,17 @@ async function ffmpeg(args: string[]): Promise<Uint8Array> {
   return out.stdout;
 }
 
-Deno.test("encodePng and decodePng round-trip RGBA exactly", () => {
+Deno.test("encodePng and decodePng round-trip RGBA exactly", async () => {
   const width = 7, height = 5;
   const rgba = new Uint8Array(width * height * 4).map((_, k) =>
     (k * 37 + (k >> 2) * 11) & 255
   );
-  const png = encodePng({ width, height, rgba });
-  const back = decodePng(png);
+  const png = await encodePng({ width, height, rgba });
+  const back = await decodePng(png);
   assert.equal(back.width, width);
   assert.equal(back.height, height);
   assert.deepEqual([...back.rgba], [...rgba]);
-  assert.throws(
+  await assert.rejects(
     () => encodePng({ width, height, rgba: rgba.subarray(4) }),
     RangeError,
   );
@@ -55,7 +55,7 @@ Deno.test("decodePng reads gray, RGB and palette PNGs from ffmpeg as RGBA", asyn
         "rgba",
         "pipe:1",
       ]);
-      const got = decodePng(await Deno.readFile(path));
+      const got = await decodePng(await Deno.readFile(path));
       assert.equal(got.width, 48, pixFmt);
       assert.equal(got.height, 28, pixFmt);
       assert.equal(want.length, 48 * 28 * 4, pixFmt);

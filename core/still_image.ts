@@ -48,7 +48,7 @@ export async function openMedia(path: string, role: string): Promise<Media> {
   }
   if (isPng(head)) {
     try {
-      const still = rgbOf(decodePng(await Deno.readFile(path)));
+      const still = rgbOf(await decodePng(await Deno.readFile(path)));
       return { kind: "image", info: stillInfo(path, still, "png"), still };
     } catch {
       // Not decodable here (CMYK, 12-bit, damaged): ffprobe decides.
@@ -118,7 +118,7 @@ export async function loadStill(
   }
   if (isPng(bytes.subarray(0, 8))) {
     try {
-      return rgbOf(decodePng(bytes));
+      return rgbOf(await decodePng(bytes));
     } catch {
       // Variants imagescript does not handle (CMYK, 12-bit, ...) go to ffmpeg.
     }

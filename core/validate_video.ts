@@ -20,11 +20,8 @@ import type { MediaInfo } from "./probe.ts";
 import { seekCost, seekPlan } from "./probe.ts";
 import { registry } from "./registry.ts";
 import type { Placement, ProgressCallback, Validator } from "./types.ts";
-import {
-  unpackPairs,
-  type ValidateBatchTask,
-  type ValidateInitTask,
-} from "./validate_worker.ts";
+import { unpackPairs, type ValidateBatchTask } from "./validate_tasks.ts";
+import type { ValidateInitTask } from "./validate_worker.ts";
 import { defaultPoolSize, WorkerPool } from "./worker_pool.ts";
 
 /** Which fg frames to validate. */
@@ -62,6 +59,11 @@ export interface ValidateVideoOptions {
    * cannot build by name, runs it in this thread.
    */
   readonly workers?: number;
+  /**
+   * Workers that already serve this validator's tasks (the pipeline's
+   * analysis workers): used instead of starting a pool of their own.
+   */
+  readonly pool?: WorkerPool;
   /** Widest analysis frame (default 480; the fg region is scaled down to fit). */
   readonly maxWidth?: number;
   /** Tallest analysis frame (default 480). */
@@ -274,7 +276,7 @@ export async function validateVideo(
   const workers = options.workers ?? defaultPoolSize();
   const buildable = options.validatorModuleUrl !== undefined ||
     registry.names("validator").includes(validator.name);
-  const pool = workers > 0 && buildable
+  const pool = options.pool ?? (workers > 0 && buildable
     ? new WorkerPool(
       new URL("./validate_worker.ts", import.meta.url),
       Math.min(workers, Math.max(1, Math.ceil(total / PAIR_BATCH))),
@@ -285,7 +287,7 @@ export async function validateVideo(
         moduleUrl: options.validatorModuleUrl,
       } satisfies ValidateInitTask,
     )
-    : undefined;
+    : undefined);
   // Frames on the luma plane when both share a pixel format (cheapest);
   // otherwise ffmpeg converts both to full-range gray so their levels agree.
   const sourcePixFmt = fg.pixFmt === bg.pixFmt ? fg.pixFmt : undefined;
@@ -299,7 +301,7 @@ export async function validateVideo(
     bgData: Uint8Array,
   ) => {
     const task: ValidateBatchTask = {
-      type: "batch",
+      type: "pairs",
       width,
       height,
       count: indices.length,
@@ -408,7 +410,8 @@ export async function validateVideo(
     await Promise.all(inFlight);
     if (failure) throw failure;
   } finally {
-    pool?.terminate();
+    // A borrowed pool belongs to its owner.
+    if (pool !== options.pool) pool?.terminate();
   }
   return summarise(
     { ...empty, confidence },
