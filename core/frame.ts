@@ -82,8 +82,8 @@ export function toGray(frame: Frame): Frame {
 export function resizeArea(frame: Frame, width: number, height: number): Frame {
   if (frame.width === width && frame.height === height) return frame;
   const c = frame.channels;
-  const xs = spans(frame.width, width);
-  const ys = spans(frame.height, height);
+  const xs = cachedSpans(frame.width, width);
+  const ys = cachedSpans(frame.height, height);
   const src = frame.data;
   const inRow = frame.width * c;
   const outRow = width * c;
@@ -115,6 +115,23 @@ export function resizeArea(frame: Frame, width: number, height: number): Frame {
     }
   }
   return { width, height, channels: c, data: out };
+}
+
+/**
+ * Spans per (input size, output size): a video's frames all resize alike,
+ * and building spans allocated more than the resize itself (growing JS
+ * arrays per frame).
+ */
+const spanCache = new Map<number, Spans>();
+
+function cachedSpans(inSize: number, outSize: number): Spans {
+  const key = inSize * 65536 + outSize;
+  let s = spanCache.get(key);
+  if (!s) {
+    if (spanCache.size > 64) spanCache.clear();
+    spanCache.set(key, s = spans(inSize, outSize));
+  }
+  return s;
 }
 
 /** Flat spans: output o covers input index[start[o]..start[o+1]) with weights. */
