@@ -10,6 +10,7 @@ import { decodeAll } from "../core/frame_reader.ts";
 import { probe } from "../core/probe.ts";
 import { runText } from "../core/process.ts";
 import {
+  assertAccurate,
   fixtureDir,
   makePair,
   type PairSpec,
@@ -37,17 +38,7 @@ for (const mode of ["kept", "streamed"] as const) {
         dryRun: true,
         keepBytes: mode === "streamed" ? halfTheBg(spec) : undefined,
       });
-      const score = scoreMap(result.frameMap, pair.truth);
-      assert.equal(result.frameMap.length, pair.truth.fgFrames);
-      assert.equal(score.backwardSteps, 0, "the map never steps back");
-      assert.ok(
-        score.exactRatio >= 0.99,
-        `${score.exact}/${score.total} exact; misses: ${
-          JSON.stringify(score.worst)
-        }`,
-      );
-      assert.equal(result.placement.x, pair.truth.x);
-      assert.equal(result.placement.y, pair.truth.y);
+      assertAccurate(result, pair);
       assert.equal(result.placement.scale, 1);
       assert.ok(
         Math.abs(result.offsetSeconds - pair.truth.offsetSeconds) <

@@ -18,6 +18,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 /** Bumped whenever the rendering changes, so stale caches are not reused. */
@@ -987,3 +988,28 @@ export const standardPairs: PairSpec[] = [
     fgDuration: 3,
   },
 ];
+
+/**
+ * Asserts what every accuracy test asks of a run on a pair: one bg index
+ * per fg frame, never stepping back, at least 99% of them exactly the
+ * truth's, and the placement exactly the truth's.
+ */
+export function assertAccurate(
+  result: {
+    readonly frameMap: Int32Array;
+    readonly placement: { readonly x: number; readonly y: number };
+  },
+  pair: Pair,
+): void {
+  const score = scoreMap(result.frameMap, pair.truth);
+  assert.equal(result.frameMap.length, pair.truth.fgFrames);
+  assert.equal(score.backwardSteps, 0, "the map never steps back");
+  assert.ok(
+    score.exactRatio >= 0.99,
+    `${score.exact}/${score.total} exact; misses: ${
+      JSON.stringify(score.worst)
+    }`,
+  );
+  assert.equal(result.placement.x, pair.truth.x);
+  assert.equal(result.placement.y, pair.truth.y);
+}
