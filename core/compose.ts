@@ -19,7 +19,11 @@ import {
   TailBuffer,
 } from "./process.ts";
 import { anyFeathered, featherFilter, featherSides } from "./feather.ts";
+import { fgTimeExpression } from "./fg_timing.ts";
 import type { Placement, ProgressCallback } from "./types.ts";
+
+/** Ticks per second of a variable-frame-rate output's time base. */
+const VFR_TIMEBASE = 90000;
 
 /** Everything the composer needs. */
 export interface ComposeOptions {
@@ -177,8 +181,15 @@ export function encoderArgs(options: ComposeOptions): string[] {
   const bgChain = direct === undefined
     ? `[0:v]setpts=N/(${rate})/TB[b]`
     : `${bgIn}trim=start_frame=${direct},setpts=N/(${rate})/TB[b]`;
+  // A variable-frame-rate fg gets its own frame times back after the
+  // index-paired overlay (see fg_timing.ts), on a fine time base.
+  const n = options.frameMap.length;
+  const vfr = fgTimeExpression(fg.times, Math.min(n, fg.times.length), fg.fps);
+  const retime = vfr === undefined
+    ? ""
+    : `,settb=1/${VFR_TIMEBASE},setpts='round((${vfr})/TB)'`;
   const filter = [...branches, fgPart, bgChain].join(";") +
-    `;[b][f]overlay=x=${x}:y=${y}:eof_action=pass[v]`;
+    `;[b][f]overlay=x=${x}:y=${y}:eof_action=pass${retime}[v]`;
   args.push("-filter_complex", filter, "-map", "[v]");
   if (fg.audio) {
     args.push("-map", "1:a:0");
@@ -190,7 +201,20 @@ export function encoderArgs(options: ComposeOptions): string[] {
   } else if (useBgAudio) {
     args.push("-map", "2:a:0", "-c:a", "aac", "-b:a", "192k");
   }
-  const duration = options.frameMap.length / fg.fps;
+  // The last frame lasts one average frame either way.
+  const duration = vfr === undefined
+    ? n / fg.fps
+    : fg.times[Math.min(n, fg.times.length) - 1] - fg.times[0] + 1 / fg.fps;
+  if (vfr !== undefined) {
+    // The encoder would otherwise round the times to 1/rate, and a
+    // constant-rate output mode would duplicate frames to fill the gaps.
+    args.push(
+      "-fps_mode",
+      "passthrough",
+      "-enc_time_base:v",
+      `1:${VFR_TIMEBASE}`,
+    );
+  }
   args.push(
     "-c:v",
     "libx264",

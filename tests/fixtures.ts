@@ -999,7 +999,7 @@ export function assertAccurate(
     readonly frameMap: Int32Array;
     readonly placement: { readonly x: number; readonly y: number };
   },
-  pair: Pair,
+  pair: { readonly truth: Truth },
 ): void {
   const score = scoreMap(result.frameMap, pair.truth);
   assert.equal(result.frameMap.length, pair.truth.fgFrames);

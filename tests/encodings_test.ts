@@ -1,0 +1,161 @@
+/**
+ * The encodings real footage comes in, end to end: a 10-bit HEVC bg under a
+ * VP9 WebM fg with Opus audio, a variable-frame-rate fg (frames dropped
+ * here and there, as phones and screen recorders write them) over a
+ * full-range (yuvj420p) bg. Both fgs are crops at an odd offset of the
+ * same testsrc2 the bg shows, starting half a second later, so the truth
+ * is known frame by frame: fg frame k shows source frame s(k), which is bg
+ * frame s(k). The variable-rate fg's output keeps each frame at its own time.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { composite } from "../mod.ts";
+import { probe } from "../core/probe.ts";
+import { assertAccurate, exists, fixtureDir, type Truth } from "./fixtures.ts";
+
+const dir = join(await fixtureDir(), "encodings");
+await Deno.mkdir(dir, { recursive: true });
+
+const FPS = 30, SECONDS = 5, LEAD = 15; // bg frames before the fg's first
+const CROP = { x: 101, y: 63, width: 240, height: 136 };
+const SOURCE = `testsrc2=s=480x270:r=${FPS}`;
+/** Source frames the VFR fg drops (a gap, then every seventh frame). */
+const dropped = (n: number) => (n >= 40 && n <= 52) || n % 7 === 3;
+
+/** Writes `path` with ffmpeg once (under a temporary name, then renamed). */
+async function render(path: string, args: string[]): Promise<string> {
+  if (await exists(path, true)) return path;
+  const tmp = `${path}.${crypto.randomUUID()}.tmp${path.slice(-5)}`;
+  const out = await new Deno.Command("ffmpeg", {
+    args: ["-hide_banner", "-nostdin", "-v", "error", "-y", ...args, tmp],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  await Deno.rename(tmp, path);
+  return path;
+}
+
+/** The fg: source frames from LEAD on, cropped, with `more` filters. */
+function fgArgs(more: string, codec: string[]): string[] {
+  return [
+    "-f",
+    "lavfi",
+    "-i",
+    `${SOURCE}:d=${SECONDS}`,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=frequency=330:sample_rate=48000:d=${SECONDS}`,
+    "-filter_complex",
+    `[0:v]trim=start_frame=${LEAD},setpts=PTS-STARTPTS,` +
+    `crop=${CROP.width}:${CROP.height}:${CROP.x}:${CROP.y}:exact=1${more}[v];` +
+    `[1:a]atrim=start=${LEAD / FPS},asetpts=PTS-STARTPTS[a]`,
+    "-map",
+    "[v]",
+    "-map",
+    "[a]",
+    ...codec,
+  ];
+}
+
+/** Truth for fg frames showing the given source (= bg) frames. */
+function truthOf(sourceFrames: number[]): Truth {
+  return {
+    x: CROP.x,
+    y: CROP.y,
+    scale: 1,
+    fgFrames: sourceFrames.length,
+    bgFrames: FPS * SECONDS,
+    fgFps: FPS,
+    bgFps: FPS,
+    expected: Int32Array.from(sourceFrames),
+    accepted: sourceFrames.map((s) => [s]),
+    offsetSeconds: LEAD / FPS,
+  };
+}
+
+Deno.test("comp aligns a VP9 WebM fg with Opus audio over a 10-bit HEVC bg, and composes it", async () => {
+  const bg = await render(join(dir, "hevc10.bg.mp4"), [
+    "-f",
+    "lavfi",
+    "-i",
+    `${SOURCE}:d=${SECONDS}`,
+    "-c:v",
+    "libx265",
+    "-x265-params",
+    "log-level=error",
+    "-pix_fmt",
+    "yuv420p10le",
+  ]);
+  const fg = await render(
+    join(dir, "vp9.fg.webm"),
+    fgArgs("", [
+      "-c:v",
+      "libvpx-vp9",
+      "-deadline",
+      "realtime",
+      "-cpu-used",
+      "8",
+      "-b:v",
+      "1M",
+      "-c:a",
+      "libopus",
+    ]),
+  );
+  const bgInfo = await probe(bg, "bg"), fgInfo = await probe(fg, "fg");
+  assert.equal(bgInfo.pixFmt, "yuv420p10le");
+  assert.equal(fgInfo.videoCodec, "vp9");
+  const output = join(dir, "hevc10_vp9.out.mp4");
+  const result = await composite({ bg, fg, output, overwrite: true });
+  const frames = Array.from({ length: fgInfo.frames }, (_, k) => LEAD + k);
+  assertAccurate(result, { truth: truthOf(frames) });
+  const out = await probe(output, "output");
+  assert.equal(out.videoCodec, "h264");
+  assert.equal(out.width, 480);
+  assert.equal(out.height, 270);
+  assert.equal(out.frames, fgInfo.frames);
+  assert.equal(out.audio?.codec, "aac");
+});
+
+Deno.test("comp maps a variable-frame-rate fg by its timestamps over a full-range bg and keeps its frame times", async () => {
+  const bg = await render(join(dir, "fullrange.bg.mp4"), [
+    "-f",
+    "lavfi",
+    "-i",
+    `${SOURCE}:d=${SECONDS}`,
+    "-c:v",
+    "libx264",
+    "-pix_fmt",
+    "yuvj420p",
+  ]);
+  const keep: number[] = [];
+  for (let n = 0; n < FPS * SECONDS - LEAD; n++) if (!dropped(n)) keep.push(n);
+  const fg = await render(
+    join(dir, "vfr.fg.mp4"),
+    fgArgs(
+      `,select='not(between(n\\,40\\,52))*not(eq(mod(n\\,7)\\,3))'`,
+      ["-fps_mode", "vfr", "-c:v", "libx264", "-c:a", "aac"],
+    ),
+  );
+  const fgInfo = await probe(fg, "fg");
+  assert.equal((await probe(bg, "bg")).pixFmt, "yuvj420p");
+  assert.equal(fgInfo.frames, keep.length);
+  const output = join(dir, "vfr.out.mp4");
+  const result = await composite({ bg, fg, output, overwrite: true });
+  assertAccurate(result, { truth: truthOf(keep.map((n) => LEAD + n)) });
+  // Every fg frame once, each at its own time (not evenly spaced), so the
+  // picture stays with the fg audio across the gaps.
+  const out = await probe(output, "output");
+  assert.equal(out.frames, keep.length);
+  for (let k = 0; k < keep.length; k++) {
+    assert.ok(
+      Math.abs(out.times[k] - fgInfo.times[k]) < 0.001,
+      `output frame ${k} at ${out.times[k]} s, fg frame at ${
+        fgInfo.times[k]
+      } s`,
+    );
+  }
+  assert.equal(out.audio?.codec, "aac");
+});
