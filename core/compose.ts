@@ -130,11 +130,12 @@ export function encoderArgs(options: ComposeOptions): string[] {
   args.push("-i", mediaPath(fg.path));
   const useBgAudio = !fg.audio && bg.audio;
   if (useBgAudio) {
-    // The bg audio from the moment under fg frame 0; when the bg starts after
-    // the fg, delay it instead.
-    if (options.offsetSeconds >= 0) {
-      args.push("-ss", sec(options.offsetSeconds));
-    } else args.push("-itsoffset", sec(-options.offsetSeconds));
+    // The bg audio from the moment under fg frame 0 (input seeks count from
+    // the container's start, the offset from the bg's first video frame);
+    // when the bg starts after the fg, delay it instead.
+    const at = options.offsetSeconds + bg.seekBase;
+    if (at >= 0) args.push("-ss", sec(at));
+    else args.push("-itsoffset", sec(-at));
     args.push("-vn", "-i", mediaPath(bg.path));
   }
   // Side outputs branch off the decoded frames before anything else.
@@ -188,13 +189,22 @@ export function encoderArgs(options: ComposeOptions): string[] {
   const retime = vfr === undefined
     ? ""
     : `,settb=1/${VFR_TIMEBASE},setpts='round((${vfr})/TB)'`;
+  // fg audio that starts apart from its video (cameras, some muxers) is
+  // moved so the sample under the first video frame plays at 0, padded with
+  // silence or trimmed; the filter graph counts from the container's start.
+  const audioLead = fg.audio ? fg.startTime - fg.audio.startTime : 0;
+  const shiftAudio = Math.abs(audioLead) >= 0.001;
+  const audioChain = shiftAudio
+    ? `;[1:a:0]asetpts=PTS-${fg.seekBase.toFixed(6)}/TB,` +
+      `aresample=async=1:first_pts=0[a]`
+    : "";
   const filter = [...branches, fgPart, bgChain].join(";") +
-    `;[b][f]overlay=x=${x}:y=${y}:eof_action=pass${retime}[v]`;
+    `;[b][f]overlay=x=${x}:y=${y}:eof_action=pass${retime}[v]` + audioChain;
   args.push("-filter_complex", filter, "-map", "[v]");
   if (fg.audio) {
-    args.push("-map", "1:a:0");
+    args.push("-map", shiftAudio ? "[a]" : "1:a:0");
     args.push(
-      ...(fg.audio.codec === "aac"
+      ...(fg.audio.codec === "aac" && !shiftAudio
         ? ["-c:a", "copy"]
         : ["-c:a", "aac", "-b:a", "192k"]),
     );

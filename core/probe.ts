@@ -47,6 +47,11 @@ export interface MediaInfo {
     readonly codec: string;
     readonly sampleRate: number;
     readonly channels: number;
+    /**
+     * Its first sample's time in the file's own clock (seconds), beside the
+     * video's `startTime`: cameras and muxers often start the two apart.
+     */
+    readonly startTime: number;
   };
 }
 
@@ -109,9 +114,14 @@ interface ProbeStream {
   time_base?: string;
   sample_rate?: string;
   channels?: number;
+  start_time?: string;
   tags?: Record<string, string>;
   side_data_list?: { rotation?: number }[];
   disposition?: { attached_pic?: number };
+}
+
+function finiteOr(value: number, fallback: number): number {
+  return Number.isFinite(value) ? value : fallback;
 }
 
 function rational(text: string | undefined): number {
@@ -272,6 +282,10 @@ export async function probe(
         codec: audioStream.codec_name ?? "unknown",
         sampleRate: Number(audioStream.sample_rate ?? 0),
         channels: audioStream.channels ?? 0,
+        startTime: finiteOr(
+          Number(audioStream.start_time),
+          Number.isFinite(formatStart) ? formatStart : 0,
+        ),
       }
       : undefined,
   };

@@ -5,7 +5,8 @@
  * full-range (yuvj420p) bg. Both fgs are crops at an odd offset of the
  * same testsrc2 the bg shows, starting half a second later, so the truth
  * is known frame by frame: fg frame k shows source frame s(k), which is bg
- * frame s(k). The variable-rate fg's output keeps each frame at its own time.
+ * frame s(k). The variable-rate fg's output keeps each frame at its own time,
+ * and audio muxed apart from its video (as cameras do) stays in sync.
  */
 
 import assert from "node:assert/strict";
@@ -38,24 +39,23 @@ async function render(path: string, args: string[]): Promise<string> {
 }
 
 /** The fg: source frames from LEAD on, cropped, with `more` filters. */
-function fgArgs(more: string, codec: string[]): string[] {
+function fgArgs(more: string, codec: string[], audio = true): string[] {
+  const video = `[0:v]trim=start_frame=${LEAD},setpts=PTS-STARTPTS,` +
+    `crop=${CROP.width}:${CROP.height}:${CROP.x}:${CROP.y}:exact=1${more}[v]`;
+  const sine = `sine=frequency=330:sample_rate=48000:d=${SECONDS}`;
   return [
     "-f",
     "lavfi",
     "-i",
     `${SOURCE}:d=${SECONDS}`,
-    "-f",
-    "lavfi",
-    "-i",
-    `sine=frequency=330:sample_rate=48000:d=${SECONDS}`,
+    ...(audio ? ["-f", "lavfi", "-i", sine] : []),
     "-filter_complex",
-    `[0:v]trim=start_frame=${LEAD},setpts=PTS-STARTPTS,` +
-    `crop=${CROP.width}:${CROP.height}:${CROP.x}:${CROP.y}:exact=1${more}[v];` +
-    `[1:a]atrim=start=${LEAD / FPS},asetpts=PTS-STARTPTS[a]`,
+    audio
+      ? `${video};[1:a]atrim=start=${LEAD / FPS},asetpts=PTS-STARTPTS[a]`
+      : video,
     "-map",
     "[v]",
-    "-map",
-    "[a]",
+    ...(audio ? ["-map", "[a]"] : []),
     ...codec,
   ];
 }
@@ -158,4 +158,101 @@ Deno.test("comp maps a variable-frame-rate fg by its timestamps over a full-rang
     );
   }
   assert.equal(out.audio?.codec, "aac");
+});
+
+/** Seconds from the start of `path`'s decoded audio to its first loud sample. */
+async function audioOnset(path: string): Promise<number> {
+  const out = await new Deno.Command("ffmpeg", {
+    args: ["-v", "error", "-i", path, "-map", "0:a", "-ac", "1", "-ar", "48000"]
+      .concat(["-f", "f32le", "pipe:1"]),
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const samples = new Float32Array(
+    out.stdout.buffer,
+    0,
+    out.stdout.byteLength >> 2,
+  );
+  const k = samples.findIndex((v) => Math.abs(v) > 0.3);
+  assert.ok(k >= 0, `no sound in ${path}`);
+  return k / 48000;
+}
+
+/** AAC silence with a 1 kHz burst from `at` seconds on. */
+function burst(at: number, seconds: number): string[] {
+  return [
+    "-f",
+    "lavfi",
+    "-i",
+    `aevalsrc='if(gte(t\\,${at})\\,sin(2*PI*1000*t)\\,0)':s=48000:d=${seconds}`,
+    "-c:a",
+    "aac",
+  ];
+}
+
+Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s early, bg audio 0.25 s early", async () => {
+  // The fg: video-only crop, audio muxed in 0.3 s before its first frame,
+  // a burst 1.0 s after that frame. The bg: its video muxed 0.25 s after
+  // its audio, a burst at bg video time 2.0 s = fg time 1.5 s.
+  const fgVideo = await render(
+    join(dir, "crop.fg.mp4"),
+    fgArgs("", ["-c:v", "libx264"], false),
+  );
+  const fgAudio = await render(join(dir, "burst13.fg.m4a"), burst(1.3, 4.5));
+  const fg = await render(join(dir, "early_audio.fg.mp4"), [
+    "-itsoffset",
+    "0.3",
+    "-i",
+    fgVideo,
+    "-i",
+    fgAudio,
+    "-map",
+    "0:v",
+    "-map",
+    "1:a",
+    "-c",
+    "copy",
+  ]);
+  const fgInfo = await probe(fg, "fg");
+  assert.ok(Math.abs(fgInfo.startTime - fgInfo.audio!.startTime - 0.3) < 0.01);
+  const output = join(dir, "early_audio.out.mp4");
+  await composite({
+    bg: await render(join(dir, "plain.bg.mp4"), [
+      "-f",
+      "lavfi",
+      "-i",
+      `${SOURCE}:d=${SECONDS}`,
+      "-c:v",
+      "libx264",
+    ]),
+    fg,
+    output,
+    overwrite: true,
+  });
+  assert.ok(Math.abs(await audioOnset(output) - 1.0) < 0.005);
+
+  const bgAudio = await render(join(dir, "burst25.bg.m4a"), burst(2.25, 6));
+  const bg = await render(join(dir, "early_audio.bg.mp4"), [
+    "-itsoffset",
+    "0.25",
+    "-i",
+    join(dir, "plain.bg.mp4"),
+    "-i",
+    bgAudio,
+    "-map",
+    "0:v",
+    "-map",
+    "1:a",
+    "-c",
+    "copy",
+  ]);
+  const silentOut = join(dir, "bg_audio.out.mp4");
+  const result = await composite({
+    bg,
+    fg: fgVideo,
+    output: silentOut,
+    overwrite: true,
+  });
+  assert.ok(Math.abs(result.offsetSeconds - LEAD / FPS) < 0.01);
+  assert.ok(Math.abs(await audioOnset(silentOut) - 1.5) < 0.005);
 });
