@@ -37,6 +37,8 @@ export interface ComposeOptions {
   readonly frameMap: Int32Array;
   /** bg time minus fg time of the same moment (for bg audio when the fg has none). */
   readonly offsetSeconds: number;
+  /** How fast the bg plays the fg's content (1: real time); its audio is slowed or sped to the fg's. */
+  readonly speed?: number;
   /** File to write (a temporary name; the caller renames it). */
   readonly output: string;
   /** x264 preset. */
@@ -178,13 +180,18 @@ export function encoderArgs(options: ComposeOptions): string[] {
       })
     : `${fgChain}[f]`;
   // The direct path trims the bg to its run (counted in decoded frames,
-  // the same indices the map uses).
+  // the same indices the map uses); the raw path gets exactly its frames.
+  // Either way the video ends by itself after the last fg frame: -frames:v
+  // would end the file there and cut off re-encoded audio still in the
+  // encoder (0.2-0.6 s of it, measured).
+  const n = options.frameMap.length;
   const bgChain = direct === undefined
     ? `[0:v]setpts=N/(${rate})/TB[b]`
-    : `${bgIn}trim=start_frame=${direct},setpts=N/(${rate})/TB[b]`;
+    : `${bgIn}trim=start_frame=${direct}:end_frame=${
+      direct + n
+    },setpts=N/(${rate})/TB[b]`;
   // A variable-frame-rate fg gets its own frame times back after the
   // index-paired overlay (see fg_timing.ts), on a fine time base.
-  const n = options.frameMap.length;
   const vfr = fgTimeExpression(fg.times, Math.min(n, fg.times.length), fg.fps);
   const retime = vfr === undefined
     ? ""
@@ -210,14 +217,23 @@ export function encoderArgs(options: ComposeOptions): string[] {
     );
   } else if (useBgAudio) {
     args.push("-map", "2:a:0", "-c:a", "aac", "-b:a", "192k");
+    // Same frames at another rate: the bg's sound runs at the bg's speed.
+    const speed = options.speed ?? 1;
+    if (Math.abs(speed - 1) > 1e-6) {
+      args.push("-filter:a", `atempo=${(1 / speed).toFixed(6)}`);
+    }
   }
   // The last frame lasts one average frame either way.
   const duration = vfr === undefined
     ? n / fg.fps
     : fg.times[Math.min(n, fg.times.length) - 1] - fg.times[0] + 1 / fg.fps;
-  if (vfr !== undefined) {
-    // The encoder would otherwise round the times to 1/rate, and a
-    // constant-rate output mode would duplicate frames to fill the gaps.
+  // Times the encoder must keep as they are: a VFR fg's own, or fg-rate
+  // times over a bg read directly at another rate (its rate would set the
+  // encoder's clock). It would otherwise round them to 1/rate, and a
+  // constant-rate output mode would duplicate frames to fill gaps.
+  const keepTimes = vfr !== undefined ||
+    (direct !== undefined && Math.abs(bg.fps - fg.fps) > 1e-6);
+  if (keepTimes) {
     args.push(
       "-fps_mode",
       "passthrough",
@@ -236,8 +252,6 @@ export function encoderArgs(options: ComposeOptions): string[] {
     "yuv420p",
     // No -r: the setpts above already gives exact fg-rate timestamps, and
     // -r would add a rate-conversion stage that cost ~10% here.
-    "-frames:v",
-    String(options.frameMap.length),
     "-t",
     sec(duration),
     "-movflags",

@@ -39,6 +39,7 @@ export function reportObject(r: CompositeResult): Record<string, unknown> {
     content: r.content ?? null,
     offset_seconds: round(r.offsetSeconds, 6),
     fps_ratio: round(r.fpsRatio, 6),
+    speed: round(r.speed, 6),
     matched_frames: r.matchedFrames,
     mean_similarity: round(r.meanSimilarity),
     frame_map: Array.from(r.frameMap),
@@ -84,7 +85,11 @@ export function summaryText(r: CompositeResult): string {
     })`,
     `offset     ${r.offsetSeconds >= 0 ? "+" : ""}${
       r.offsetSeconds.toFixed(3)
-    } s (bg time − fg time), fps ratio ${r.fpsRatio.toFixed(4)}`,
+    } s (bg time − fg time), fps ratio ${r.fpsRatio.toFixed(4)}${
+      r.speed === 1
+        ? ""
+        : `, same frames played at ${round(r.speed * 100, 2)}% speed`
+    }`,
     `frames     ${r.matchedFrames}/${n} matched, mean similarity ${
       r.meanSimilarity.toFixed(3)
     }, bg frames ${r.frameMap[0]}–${r.frameMap[n - 1]}`,

@@ -6,7 +6,9 @@
  * same testsrc2 the bg shows, starting half a second later, so the truth
  * is known frame by frame: fg frame k shows source frame s(k), which is bg
  * frame s(k). The variable-rate fg's output keeps each frame at its own time,
- * and audio muxed apart from its video (as cameras do) stays in sync.
+ * and audio muxed apart from its video (as cameras do) stays in sync. Film
+ * sped up to PAL (the same frames at 25 fps) is mapped frame for frame, and
+ * a real-time 24/25 fps pair of one scene still by time.
  */
 
 import assert from "node:assert/strict";
@@ -14,7 +16,14 @@ import { join } from "node:path";
 import { composite } from "../mod.ts";
 import { decodeAll } from "../core/frame_reader.ts";
 import { probe } from "../core/probe.ts";
-import { assertAccurate, exists, fixtureDir, type Truth } from "./fixtures.ts";
+import {
+  assertAccurate,
+  exists,
+  fixtureDir,
+  makePair,
+  type PairSpec,
+  type Truth,
+} from "./fixtures.ts";
 
 const dir = join(await fixtureDir(), "encodings");
 await Deno.mkdir(dir, { recursive: true });
@@ -173,8 +182,13 @@ Deno.test("comp maps a variable-frame-rate fg by its timestamps over a full-rang
   assert.equal(out.audio?.codec, "aac");
 });
 
-/** Seconds from the start of `path`'s decoded audio to its first loud sample. */
-async function audioOnset(path: string): Promise<number> {
+/**
+ * `path`'s decoded audio: seconds to its first loud sample (-1: none), and
+ * its length in seconds.
+ */
+async function audioOf(
+  path: string,
+): Promise<{ onset: number; seconds: number }> {
   const out = await new Deno.Command("ffmpeg", {
     args: ["-v", "error", "-i", path, "-map", "0:a", "-ac", "1", "-ar", "48000"]
       .concat(["-f", "f32le", "pipe:1"]),
@@ -187,8 +201,18 @@ async function audioOnset(path: string): Promise<number> {
     out.stdout.byteLength >> 2,
   );
   const k = samples.findIndex((v) => Math.abs(v) > 0.3);
-  assert.ok(k >= 0, `no sound in ${path}`);
-  return k / 48000;
+  return { onset: k < 0 ? -1 : k / 48000, seconds: samples.length / 48000 };
+}
+
+/** Asserts that `path`'s audio lasts as long as its video (none cut off). */
+async function assertWholeAudio(path: string): Promise<void> {
+  const info = await probe(path, "output");
+  const video = info.times[info.times.length - 1] + 1 / info.fps;
+  const { seconds } = await audioOf(path);
+  assert.ok(
+    Math.abs(seconds - video) < 0.05,
+    `audio ${seconds.toFixed(3)} s, video ${video.toFixed(3)} s`,
+  );
 }
 
 /** AAC silence with a 1 kHz burst from `at` seconds on. */
@@ -211,8 +235,11 @@ Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s 
     join(dir, "crop.fg.mp4"),
     fgArgs("", ["-c:v", "libx264"], false),
   );
-  const fgAudio = await render(join(dir, "burst13.fg.m4a"), burst(1.3, 4.5));
-  const fg = await render(join(dir, "early_audio.fg.mp4"), [
+  const fgAudio = await render(
+    join(dir, "burst13_long.fg.m4a"),
+    burst(1.3, 5.5),
+  );
+  const fg = await render(join(dir, "early_audio_long.fg.mp4"), [
     "-itsoffset",
     "0.3",
     "-i",
@@ -235,7 +262,8 @@ Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s 
     output,
     overwrite: true,
   });
-  assert.ok(Math.abs(await audioOnset(output) - 1.0) < 0.005);
+  assert.ok(Math.abs((await audioOf(output)).onset - 1.0) < 0.005);
+  await assertWholeAudio(output);
 
   const bgAudio = await render(join(dir, "burst25.bg.m4a"), burst(2.25, 6));
   const bg = await render(join(dir, "early_audio.bg.mp4"), [
@@ -260,7 +288,8 @@ Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s 
     overwrite: true,
   });
   assert.ok(Math.abs(result.offsetSeconds - LEAD / FPS) < 0.01);
-  assert.ok(Math.abs(await audioOnset(silentOut) - 1.5) < 0.005);
+  assert.ok(Math.abs((await audioOf(silentOut)).onset - 1.5) < 0.005);
+  await assertWholeAudio(silentOut);
 });
 
 Deno.test("an fg stored rotated (a display matrix, as phones write) is placed and composed upright", async () => {
@@ -309,4 +338,75 @@ Deno.test("an fg stored rotated (a display matrix, as phones write) is placed an
     const mean = d / (CROP.width * CROP.height);
     assert.ok(mean < 8, `output frame ${k}: ${mean.toFixed(2)} from the bg`);
   }
+});
+
+Deno.test("film sped up to PAL: a bg showing the fg's 24 fps frames at 25 fps is mapped frame for frame, its audio slowed back", async () => {
+  // The bg: 24 fps source frames played at 25 fps, with a 1 kHz tone; the
+  // fg: the same frames from source frame LEAD on, at 24 fps, no audio.
+  const film = `testsrc2=s=480x270:r=24:d=${SECONDS}`;
+  const bg = await render(join(dir, "pal_long_audio.bg.mp4"), [
+    "-f",
+    "lavfi",
+    "-i",
+    film,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=frequency=1000:sample_rate=48000:d=${SECONDS + 1}`,
+    "-vf",
+    "setpts=N/25/TB",
+    "-r",
+    "25",
+    "-c:v",
+    "libx264",
+    "-c:a",
+    "aac",
+  ]);
+  const fg = await render(join(dir, "film.fg.mp4"), [
+    "-f",
+    "lavfi",
+    "-i",
+    film,
+    "-vf",
+    `trim=start_frame=${LEAD},setpts=PTS-STARTPTS,` +
+    `crop=${CROP.width}:${CROP.height}:${CROP.x}:${CROP.y}:exact=1`,
+    "-c:v",
+    "libx264",
+  ]);
+  const fgInfo = await probe(fg, "fg");
+  const output = join(dir, "pal.out.mp4");
+  const result = await composite({ bg, fg, output, overwrite: true });
+  const frames = Array.from({ length: fgInfo.frames }, (_, k) => LEAD + k);
+  assertAccurate(result, {
+    truth: { ...truthOf(frames), fgFps: 24, bgFps: 25 },
+  });
+  assert.ok(Math.abs(result.speed - 25 / 24) < 1e-9);
+  // At the fg's rate, with the bg's sound slowed to the fg's speed, all of
+  // it (a bg at 25 fps read directly once set the output to 25 fps).
+  const out = await probe(output, "output");
+  assert.equal(out.frames, fgInfo.frames);
+  assert.ok(Math.abs(out.fps - 24) < 0.01, `output at ${out.fps} fps`);
+  assert.equal(out.audio?.codec, "aac");
+  await assertWholeAudio(output);
+});
+
+Deno.test("rates a retiming apart but filmed in real time (24 and 25 fps of one scene) stay mapped by time", async () => {
+  const spec: PairSpec = {
+    name: "realtime_24_25",
+    content: "testsrc2",
+    bgWidth: 480,
+    bgHeight: 270,
+    crop: { x: 101, y: 63, width: 240, height: 136 },
+    bgFps: 25,
+    fgFps: 24,
+    masterFps: 600,
+    bgStart: 0,
+    bgDuration: 4,
+    fgStart: 0.5,
+    fgDuration: 3,
+  };
+  const pair = await makePair(spec, await fixtureDir());
+  const result = await composite({ bg: pair.bg, fg: pair.fg, dryRun: true });
+  assertAccurate(result, pair);
+  assert.equal(result.speed, 1);
 });
