@@ -48,6 +48,11 @@ async function render(path: string, args: string[]): Promise<string> {
   return path;
 }
 
+/** The bg: the whole source, encoded by `codec`. */
+function bgArgs(codec: string[]): string[] {
+  return ["-f", "lavfi", "-i", `${SOURCE}:d=${SECONDS}`, ...codec];
+}
+
 /** The fg: source frames from LEAD on, cropped, with `more` filters. */
 function fgArgs(more: string, codec: string[], audio = true): string[] {
   const video = `[0:v]trim=start_frame=${LEAD},setpts=PTS-STARTPTS,` +
@@ -72,14 +77,7 @@ function fgArgs(more: string, codec: string[], audio = true): string[] {
 
 /** The bg as H.264 8-bit, no audio. */
 function plainBg(): Promise<string> {
-  return render(join(dir, "plain.bg.mp4"), [
-    "-f",
-    "lavfi",
-    "-i",
-    `${SOURCE}:d=${SECONDS}`,
-    "-c:v",
-    "libx264",
-  ]);
+  return render(join(dir, "plain.bg.mp4"), bgArgs(["-c:v", "libx264"]));
 }
 
 /** Truth for fg frames showing the given source (= bg) frames. */
@@ -99,18 +97,17 @@ function truthOf(sourceFrames: number[]): Truth {
 }
 
 Deno.test("comp aligns a VP9 WebM fg with Opus audio over a 10-bit HEVC bg, and composes it", async () => {
-  const bg = await render(join(dir, "hevc10.bg.mp4"), [
-    "-f",
-    "lavfi",
-    "-i",
-    `${SOURCE}:d=${SECONDS}`,
-    "-c:v",
-    "libx265",
-    "-x265-params",
-    "log-level=error",
-    "-pix_fmt",
-    "yuv420p10le",
-  ]);
+  const bg = await render(
+    join(dir, "hevc10.bg.mp4"),
+    bgArgs([
+      "-c:v",
+      "libx265",
+      "-x265-params",
+      "log-level=error",
+      "-pix_fmt",
+      "yuv420p10le",
+    ]),
+  );
   const fg = await render(
     join(dir, "vp9.fg.webm"),
     fgArgs("", [
@@ -142,16 +139,10 @@ Deno.test("comp aligns a VP9 WebM fg with Opus audio over a 10-bit HEVC bg, and 
 });
 
 Deno.test("comp maps a variable-frame-rate fg by its timestamps over a full-range bg and keeps its frame times", async () => {
-  const bg = await render(join(dir, "fullrange.bg.mp4"), [
-    "-f",
-    "lavfi",
-    "-i",
-    `${SOURCE}:d=${SECONDS}`,
-    "-c:v",
-    "libx264",
-    "-pix_fmt",
-    "yuvj420p",
-  ]);
+  const bg = await render(
+    join(dir, "fullrange.bg.mp4"),
+    bgArgs(["-c:v", "libx264", "-pix_fmt", "yuvj420p"]),
+  );
   const keep: number[] = [];
   for (let n = 0; n < FPS * SECONDS - LEAD; n++) if (!dropped(n)) keep.push(n);
   const fg = await render(
@@ -215,6 +206,12 @@ async function assertWholeAudio(path: string): Promise<void> {
   );
 }
 
+/** Muxes `video` starting `seconds` after `audio` (both copied). */
+function videoLate(seconds: number, video: string, audio: string): string[] {
+  return ["-itsoffset", String(seconds), "-i", video, "-i", audio]
+    .concat(["-map", "0:v", "-map", "1:a", "-c", "copy"]);
+}
+
 /** AAC silence with a 1 kHz burst from `at` seconds on. */
 function burst(at: number, seconds: number): string[] {
   return [
@@ -239,20 +236,10 @@ Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s 
     join(dir, "burst13_long.fg.m4a"),
     burst(1.3, 5.5),
   );
-  const fg = await render(join(dir, "early_audio_long.fg.mp4"), [
-    "-itsoffset",
-    "0.3",
-    "-i",
-    fgVideo,
-    "-i",
-    fgAudio,
-    "-map",
-    "0:v",
-    "-map",
-    "1:a",
-    "-c",
-    "copy",
-  ]);
+  const fg = await render(
+    join(dir, "early_audio_long.fg.mp4"),
+    videoLate(0.3, fgVideo, fgAudio),
+  );
   const fgInfo = await probe(fg, "fg");
   assert.ok(Math.abs(fgInfo.startTime - fgInfo.audio!.startTime - 0.3) < 0.01);
   const output = join(dir, "early_audio.out.mp4");
@@ -266,20 +253,10 @@ Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s 
   await assertWholeAudio(output);
 
   const bgAudio = await render(join(dir, "burst25.bg.m4a"), burst(2.25, 6));
-  const bg = await render(join(dir, "early_audio.bg.mp4"), [
-    "-itsoffset",
-    "0.25",
-    "-i",
-    await plainBg(),
-    "-i",
-    bgAudio,
-    "-map",
-    "0:v",
-    "-map",
-    "1:a",
-    "-c",
-    "copy",
-  ]);
+  const bg = await render(
+    join(dir, "early_audio.bg.mp4"),
+    videoLate(0.25, await plainBg(), bgAudio),
+  );
   const silentOut = join(dir, "bg_audio.out.mp4");
   const result = await composite({
     bg,
