@@ -12,11 +12,15 @@
 
 import { Command, Option } from "./deps.ts";
 import { addAlignCommand } from "./core/align_command.ts";
-import { VidkompyError } from "./core/errors.ts";
+import { NoMatchError, VidkompyError } from "./core/errors.ts";
 import { prepareOutput } from "./core/output_path.ts";
 import { plotDataOf, writePlot } from "./core/plot.ts";
 import { makeLogger, parseBool, parseInteger } from "./core/cli_support.ts";
-import { composite, DEFAULT_FINGERPRINT } from "./core/pipeline.ts";
+import {
+  composite,
+  type CompositeResult,
+  DEFAULT_FINGERPRINT,
+} from "./core/pipeline.ts";
 import { registry } from "./core/registry.ts";
 import { peakMemoryMb, reportObject, summaryText } from "./core/report.ts";
 import type { PluginKind } from "./core/types.ts";
@@ -206,6 +210,29 @@ export async function buildProgram(
       const onInt = stop("SIGINT", 130), onTerm = stop("SIGTERM", 143);
       Deno.addSignalListener("SIGINT", onInt);
       Deno.addSignalListener("SIGTERM", onTerm);
+      /** Report, JSON and plot of a result, as asked. */
+      const publish = async (
+        result: CompositeResult,
+        verdict: "match" | "no match",
+      ) => {
+        const report = {
+          verdict,
+          ...reportObject(result),
+          peak_memory_mb: await peakMemoryMb() ?? null,
+        };
+        if (opts.report) {
+          await Deno.writeTextFile(opts.report, JSON.stringify(report) + "\n");
+        }
+        if (opts.json) console.log(JSON.stringify(report));
+        if (opts.plot) {
+          const inputs = [bg!, fg!, ...(result.output ? [result.output] : [])];
+          await writePlot(
+            opts.plot,
+            await plotDataOf(result, { signal: controller.signal }),
+            { inputs, overwrite: true },
+          );
+        }
+      };
       try {
         const result = await composite({
           bg: bg!,
@@ -233,23 +260,14 @@ export async function buildProgram(
           logger,
           signal: controller.signal,
         });
-        const report = {
-          ...reportObject(result),
-          peak_memory_mb: await peakMemoryMb() ?? null,
-        };
-        if (opts.report) {
-          await Deno.writeTextFile(opts.report, JSON.stringify(report) + "\n");
-        }
-        if (opts.json) console.log(JSON.stringify(report));
-        if (opts.plot) {
-          const inputs = [bg!, fg!, ...(result.output ? [result.output] : [])];
-          await writePlot(
-            opts.plot,
-            await plotDataOf(result, { signal: controller.signal }),
-            { inputs, overwrite: true },
-          );
-        }
+        await publish(result, "match");
         logger.info(summaryText(result));
+      } catch (err) {
+        // A no-match still answers --report/--json/--plot: they show why.
+        if (err instanceof NoMatchError && err.analysis) {
+          await publish(err.analysis as CompositeResult, "no match");
+        }
+        throw err;
       } finally {
         Deno.removeSignalListener("SIGINT", onInt);
         Deno.removeSignalListener("SIGTERM", onTerm);

@@ -34,6 +34,12 @@ export class PluginError extends VidkompyError {}
 export class NoMatchError extends VidkompyError {
   /** Exit code 3: the inputs are valid but do not belong together. */
   override readonly exitCode: number = 3;
+  /**
+   * What the analysis found before the verdict (a `CompositeResult` without
+   * an output), so a report or plot can show why; absent when the run
+   * stopped earlier.
+   */
+  analysis?: unknown;
 }
 
 /** The output cannot be written as asked (exists, is an input, ...). */

@@ -1089,15 +1089,56 @@ async function compositeInto(
   // Fingerprints that do not match at all end it before any pixel check;
   // otherwise the pixels have the last word (thumbnails of unrelated
   // content can look alike, multi-scale SSIM of them does not).
-  const noMatch = (why: string) =>
-    new NoMatchError(`the fg does not appear in the bg (${why})`, {
+  /** The run's answer (also what a no-match verdict carries). */
+  const resultOf = (
+    extra: Pick<
+      CompositeResult,
+      "output" | "validation" | "uncovered" | "guess"
+    >,
+  ): CompositeResult => ({
+    ...extra,
+    fg,
+    bg,
+    placement: placement!,
+    content,
+    offsetSeconds: alignment.offsetSeconds,
+    fpsRatio: bg.fps / fg.fps,
+    speed: 1 / speed,
+    frameMap,
+    similarity,
+    matchedFrames: matched,
+    meanSimilarity,
+    timings,
+    plugins: {
+      aligner: aligner.name,
+      fingerprint: fingerprintSpec,
+      mapper: mapper.name,
+      locator: locator.name,
+      validator: validatorName,
+    },
+  });
+  const noMatch = (
+    why: string,
+    found: Pick<CompositeResult, "validation" | "uncovered">,
+  ) => {
+    const err = new NoMatchError(`the fg does not appear in the bg (${why})`, {
       hint: "check the inputs, or pass --force to compose anyway",
     });
+    timings.total = (performance.now() - t0) / 1000;
+    // A guess composed on is never kept when the fg is not there.
+    err.analysis = resultOf({
+      output: undefined,
+      guess: guess ? "missed" : "none",
+      ...found,
+    });
+    return err;
+  };
   if (meanSimilarity < NO_MATCH_THRESHOLD && !options.force) {
     throw noMatch(
       `mean similarity ${
         meanSimilarity.toFixed(2)
       }, ${matched} of ${frameMap.length} frames matched`,
+      { validation: undefined, uncovered: [] },
     );
   }
   // Stretches shorter than a quarter second are flashes or cuts, not
@@ -1202,6 +1243,7 @@ async function compositeInto(
         `pixel check: mean ${validation.validator} ${
           validation.mean.toFixed(2)
         } over ${validation.validated} frames`,
+        { validation, uncovered },
       );
     }
     if (composing && output && temp) {
@@ -1220,31 +1262,12 @@ async function compositeInto(
   }
   options.signal?.throwIfAborted();
   timings.total = (performance.now() - t0) / 1000;
-  return {
+  return resultOf({
     output,
-    fg,
-    bg,
-    placement,
-    content,
-    offsetSeconds,
-    fpsRatio: bg.fps / fg.fps,
-    speed: 1 / speed,
-    frameMap,
-    similarity,
-    matchedFrames: matched,
-    meanSimilarity,
     validation,
     uncovered,
-    timings,
     guess: guess ? (held ? "held" : "missed") : "none",
-    plugins: {
-      aligner: aligner.name,
-      fingerprint: fingerprintSpec,
-      mapper: mapper.name,
-      locator: locator.name,
-      validator: validatorName,
-    },
-  };
+  });
 }
 
 /** Similarity (1 − cost) of each mapped pair. */

@@ -1,7 +1,8 @@
 /**
  * The no-match verdict, through the CLI: a fg that is not in the bg stops
- * before composing with one line and exit code 3, and no output file;
- * `--force` composes anyway.
+ * before composing with one line and exit code 3, and no output file, but
+ * with the report and plot asked for (they show why); `--force` composes
+ * anyway.
  */
 
 import assert from "node:assert/strict";
@@ -24,12 +25,39 @@ for (
   Deno.test(`unrelated videos exit 3 with one line and no output: ${fgName} over ${bgName}`, async () => {
     const [bg, fg] = await Promise.all([pairOf(bgName), pairOf(fgName)]);
     const output = join(dir, `nomatch_${fgName}_${bgName}.mp4`);
-    await Deno.remove(output).catch(() => {});
-    const r = await run(["--bg", bg.bg, "--fg", fg.fg, "-o", output, "-q"]);
+    const report = join(dir, `nomatch_${fgName}_${bgName}.json`);
+    const plot = join(dir, `nomatch_${fgName}_${bgName}.png`);
+    for (const f of [output, report, plot]) {
+      await Deno.remove(f).catch(() => {});
+    }
+    const r = await run([
+      "--bg",
+      bg.bg,
+      "--fg",
+      fg.fg,
+      "-o",
+      output,
+      "--report",
+      report,
+      "--plot",
+      plot,
+      "-q",
+    ]);
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(r.stderr, /does not appear in the bg/);
     assert.equal(await exists(output), false);
+    // The report and the plot say why: what was matched, and how badly.
+    const json = JSON.parse(await Deno.readTextFile(report));
+    assert.equal(json.verdict, "no match");
+    assert.equal(json.output, null);
+    assert.equal(json.frame_map.length, fg.truth.fgFrames);
+    const pixels = json.validation?.mean;
+    assert.ok(
+      json.mean_similarity < 0.35 || pixels < 0.5,
+      `similarity ${json.mean_similarity}, pixels ${pixels}`,
+    );
+    assert.equal(await exists(plot, true), true);
   });
 }
 
