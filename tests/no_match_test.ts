@@ -14,6 +14,15 @@ const dir = await fixtureDir();
 
 const run = (args: string[]) => runCli(["comp", ...args]);
 
+const inputsTo = (bg: string, fg: string, output: string) => [
+  "--bg",
+  bg,
+  "--fg",
+  fg,
+  "-o",
+  output,
+];
+
 const pairOf = (name: string) =>
   makePair(standardPairs.find((s) => s.name === name)!, dir);
 
@@ -31,12 +40,7 @@ for (
       await Deno.remove(f).catch(() => {});
     }
     const r = await run([
-      "--bg",
-      bg.bg,
-      "--fg",
-      fg.fg,
-      "-o",
-      output,
+      ...inputsTo(bg.bg, fg.fg, output),
       "--report",
       report,
       "--plot",
@@ -66,12 +70,7 @@ Deno.test("--force composes unrelated videos anyway", async () => {
   const output = join(dir, "nomatch_forced.mp4");
   await Deno.remove(output).catch(() => {});
   const r = await run([
-    "--bg",
-    bg.bg,
-    "--fg",
-    fg.fg,
-    "-o",
-    output,
+    ...inputsTo(bg.bg, fg.fg, output),
     "--force",
     "--preset",
     "ultrafast",
