@@ -256,6 +256,14 @@ export const NO_MATCH_THRESHOLD = 0.35;
 const SAME_FRAMES_MARGIN = 0.002;
 
 /**
+ * Confidence (NCC on the coarse samples) at which a no-match at 100% names
+ * the scale where the fg was found instead: the true picture in picture of
+ * the tests scores 0.99; the locator's notes say an absent fg can still
+ * reach ~0.8 at a tiny scale against blurred fill.
+ */
+const SCALED_HINT_CONFIDENCE = 0.9;
+
+/**
  * Mean validator confidence below which the fg is not in the bg: matched
  * pairs score 0.9–1, pairs a few pixels or frames off 0.75–0.98, unrelated
  * pictures 0.1–0.2 (measured on the test fixtures).
@@ -445,6 +453,7 @@ async function compositeInto(
     for (let i = 0; i < Math.min(6, fg.frames); i++) candidates.add(i);
   }
   let result;
+  let scaledSearch: (() => Promise<CoarsePlacement>) | undefined;
   // fg times × speed = the bg clock of its frames (1: real time; see
   // playback_speed.ts for frames retimed to another rate).
   let speed = 1;
@@ -742,6 +751,18 @@ async function compositeInto(
       scanCoarse(fgScanOptions),
       scanCoarse(bgScanOptions),
     ]);
+    // Asked only on a no-match at 100%: is the fg there at another scale?
+    if (unscaled && !fixed) {
+      scaledSearch = () =>
+        coarsePlacement(
+          fg,
+          bg,
+          locator,
+          { images: fgScan.samples, indices: fgScan.sampleIndices },
+          { images: bgScan.samples, indices: bgScan.sampleIndices },
+          { unscaled: false, precision },
+        );
+    }
     if (oneRun !== undefined && files.temp) {
       lap("decode");
       guess = await composeOnGuess(oneRun, early!.placement, fgScan, bgScan);
@@ -1117,12 +1138,22 @@ async function compositeInto(
       validator: validatorName,
     },
   });
-  const noMatch = (
+  const noMatch = async (
     why: string,
     found: Pick<CompositeResult, "validation" | "uncovered">,
   ) => {
+    const scaled = await scaledSearch?.().catch(() => undefined);
+    const at = scaled?.placement;
+    // A sure match at another size is the likeliest reason (a picture in
+    // picture searched at 100%): say so, with the scale it found.
+    const elsewhere = at && at.confidence >= SCALED_HINT_CONFIDENCE &&
+      Math.abs(at.scale - 1) >= 0.03;
     const err = new NoMatchError(`the fg does not appear in the bg (${why})`, {
-      hint: "check the inputs, or pass --force to compose anyway",
+      hint: elsewhere
+        ? `it seems to appear at about ${
+          Math.round(at.scale * 100)
+        }% of its size: pass --unscaled false`
+        : "check the inputs, or pass --force to compose anyway",
     });
     timings.total = (performance.now() - t0) / 1000;
     // A guess composed on is never kept when the fg is not there.
@@ -1134,7 +1165,7 @@ async function compositeInto(
     return err;
   };
   if (meanSimilarity < NO_MATCH_THRESHOLD && !options.force) {
-    throw noMatch(
+    throw await noMatch(
       `mean similarity ${
         meanSimilarity.toFixed(2)
       }, ${matched} of ${frameMap.length} frames matched`,
@@ -1239,7 +1270,7 @@ async function compositeInto(
       validation && validation.validated > 0 &&
       validation.mean < NO_MATCH_VALIDATION && !options.force
     ) {
-      throw noMatch(
+      throw await noMatch(
         `pixel check: mean ${validation.validator} ${
           validation.mean.toFixed(2)
         } over ${validation.validated} frames`,

@@ -14,6 +14,7 @@ import {
   fixtureDir,
   makePair,
   type PairSpec,
+  pipSpec,
   scoreMap,
   standardPairs,
 } from "./fixtures.ts";
@@ -49,23 +50,7 @@ for (const mode of ["kept", "streamed"] as const) {
   }
 }
 
-// Picture in picture at a fractional scale: the bg holds the master at
-// 62.5% over a blurred copy of itself; the fg is a full-size crop.
-const pipSpec: PairSpec = {
-  name: "pip_0625",
-  content: "testsrc2",
-  bgWidth: 640,
-  bgHeight: 360,
-  pip: { scale: 0.625, x: 40, y: 30 },
-  crop: { x: 128, y: 72, width: 320, height: 180 },
-  bgFps: 30,
-  fgFps: 25,
-  bgStart: 0,
-  bgDuration: 4,
-  fgStart: 0.4,
-  fgDuration: 3,
-};
-
+// Picture in picture at a fractional scale (see pipSpec).
 Deno.test("comp --unscaled false places a scaled fg (picture in picture) and maps ≥ 99% exactly", async () => {
   const pair = await makePair(pipSpec, dir);
   const out = join(dir, "out_pip.mp4");

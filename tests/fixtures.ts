@@ -1013,3 +1013,20 @@ export function assertAccurate(
   assert.equal(result.placement.x, pair.truth.x);
   assert.equal(result.placement.y, pair.truth.y);
 }
+
+/** A picture in picture: the bg holds the master at 62.5% over a blurred
+ * copy of itself; the fg is a full-size crop. */
+export const pipSpec: PairSpec = {
+  name: "pip_0625",
+  content: "testsrc2",
+  bgWidth: 640,
+  bgHeight: 360,
+  pip: { scale: 0.625, x: 40, y: 30 },
+  crop: { x: 128, y: 72, width: 320, height: 180 },
+  bgFps: 30,
+  fgFps: 25,
+  bgStart: 0,
+  bgDuration: 4,
+  fgStart: 0.4,
+  fgDuration: 3,
+};

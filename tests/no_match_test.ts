@@ -7,7 +7,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists, fixtureDir, makePair, standardPairs } from "./fixtures.ts";
+import {
+  exists,
+  fixtureDir,
+  makePair,
+  pipSpec,
+  standardPairs,
+} from "./fixtures.ts";
 import { runCli } from "./_cli.ts";
 
 const dir = await fixtureDir();
@@ -50,6 +56,7 @@ for (
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(r.stderr, /does not appear in the bg/);
+    assert.doesNotMatch(r.stderr, /--unscaled false/); // not there at any size
     assert.equal(await exists(output), false);
     // The report and the plot say why: what was matched, and how badly.
     const json = JSON.parse(await Deno.readTextFile(report));
@@ -78,4 +85,13 @@ Deno.test("--force composes unrelated videos anyway", async () => {
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await exists(output), true);
+});
+
+Deno.test("a picture in picture searched at 100% is a no-match that names the scale and the flag", async () => {
+  const pair = await makePair(pipSpec, dir);
+  const r = await run(["--bg", pair.bg, "--fg", pair.fg, "--dry-run", "-q"]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  // The truth is 62.5%.
+  assert.match(r.stderr, /about 6[23]% of its size: pass --unscaled false/);
 });
