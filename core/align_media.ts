@@ -25,7 +25,7 @@
 
 import { grabGray } from "./frame_grab.ts";
 import { scanCoarse, spreadIndices } from "./coarse_scan.ts";
-import { InputError } from "./errors.ts";
+import { fgLargerThanBg, InputError } from "./errors.ts";
 import {
   cropFrame,
   type FrameFormat,
@@ -297,12 +297,10 @@ export async function alignMedia(
   ]);
   const fg = fgMedia.info, bg = bgMedia.info;
   if (unscaled && (fg.width > bg.width || fg.height > bg.height)) {
-    throw new InputError(
-      `the fg (${fg.width}×${fg.height}) is larger than the bg (${bg.width}×${bg.height}), so it cannot sit inside it at 100%`,
-      {
-        hint:
-          "pass --unscaled false to search smaller scales, or swap FG and BG",
-      },
+    throw fgLargerThanBg(
+      fg,
+      bg,
+      "pass --unscaled false to search smaller scales, or swap FG and BG",
     );
   }
   lap("open");

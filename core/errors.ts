@@ -42,5 +42,20 @@ export class NoMatchError extends VidkompyError {
   analysis?: unknown;
 }
 
+/**
+ * A fg larger than the bg searched at 100%: it cannot sit inside it.
+ * `hint` names the ways out the caller offers.
+ */
+export function fgLargerThanBg(
+  fg: { readonly width: number; readonly height: number },
+  bg: { readonly width: number; readonly height: number },
+  hint: string,
+): InputError {
+  return new InputError(
+    `the fg (${fg.width}×${fg.height}) is larger than the bg (${bg.width}×${bg.height}), so it cannot sit inside it at 100%`,
+    { hint },
+  );
+}
+
 /** The output cannot be written as asked (exists, is an input, ...). */
 export class OutputError extends VidkompyError {}

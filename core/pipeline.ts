@@ -18,7 +18,7 @@ import {
   uncoveredStretches,
 } from "./coverage.ts";
 import { compose } from "./compose.ts";
-import { InputError, NoMatchError } from "./errors.ts";
+import { fgLargerThanBg, NoMatchError } from "./errors.ts";
 import {
   coveringFormat,
   frameBytes,
@@ -242,6 +242,10 @@ export interface CompositeResult {
   };
 }
 
+/** The ways out of a fg larger than the bg, in `comp`'s flags. */
+export const COMP_LARGER_FG_HINT =
+  "pass --unscaled false if the bg holds it smaller, give the placement with --x-shift/--y-shift, or swap --fg and --bg";
+
 /** Similarity at or above which an fg frame counts as matched. */
 export const MATCH_THRESHOLD = 0.5;
 
@@ -392,13 +396,7 @@ async function compositeInto(
   if (!fixed && unscaled) {
     if (fg.width > bg.width || fg.height > bg.height) {
       pool.terminate();
-      throw new InputError(
-        `the fg (${fg.width}×${fg.height}) is larger than the bg (${bg.width}×${bg.height}), so it cannot sit inside it at 100%`,
-        {
-          hint:
-            "give the placement with --x-shift/--y-shift, or swap --fg and --bg",
-        },
-      );
+      throw fgLargerThanBg(fg, bg, COMP_LARGER_FG_HINT);
     }
   }
   const fixedPlacement: Placement = {

@@ -13,7 +13,7 @@
  */
 
 import { grabGray } from "./frame_grab.ts";
-import { InputError, NoMatchError, VidkompyError } from "./errors.ts";
+import { fgLargerThanBg, NoMatchError, VidkompyError } from "./errors.ts";
 import type { GrayImage } from "./frame.ts";
 import type { Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekCost } from "./probe.ts";
@@ -79,12 +79,10 @@ export async function coarsePlacement(
   options: { unscaled: boolean; precision: number },
 ): Promise<CoarsePlacement> {
   if (options.unscaled && (fg.width > bg.width || fg.height > bg.height)) {
-    throw new InputError(
-      `the fg (${fg.width}×${fg.height}) is larger than the bg (${bg.width}×${bg.height}), so it cannot sit inside it at 100%`,
-      {
-        hint:
-          "give the placement with --x-shift/--y-shift, or swap --fg and --bg",
-      },
+    throw fgLargerThanBg(
+      fg,
+      bg,
+      "search other scales (--unscaled false), or swap the inputs",
     );
   }
   const { s, fs, bw, bh } = coarseSizes(fg, bg, options.unscaled);

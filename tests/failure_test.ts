@@ -337,6 +337,22 @@ for (const bad of badInputs) {
   });
 }
 
+Deno.test("a fg larger than the bg at 100%: one line that names --unscaled false, exit 1, no output", async () => {
+  const media = await badMedia();
+  const before = await filesUnder(media.dir);
+  const r = await cli([
+    "comp",
+    "--bg",
+    media.fg,
+    "--fg",
+    media.bg,
+    "-o",
+    media.at("out/result.mp4"),
+  ]);
+  assertOneLine(r, /larger than the bg.*--unscaled false/);
+  assert.deepEqual(await filesUnder(media.dir), before, "nothing written");
+});
+
 Deno.test("bad input with --verbose also prints the stack", async () => {
   const media = await badMedia();
   const r = await cli([
