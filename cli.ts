@@ -265,7 +265,7 @@ export async function buildProgram(
       } catch (err) {
         // A no-match still answers --report/--json/--plot: they show why.
         if (err instanceof NoMatchError && err.analysis) {
-          await publish(err.analysis as CompositeResult, "no match");
+          await publish(err.analysis, "no match");
         }
         throw err;
       } finally {

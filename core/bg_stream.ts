@@ -132,9 +132,7 @@ export class BgStream {
     if (this.#sink) {
       this.#capture(batch);
       if (this.retained) this.#keep(batch);
-      await this.#sink.push(
-        this.retained ? { ...batch, data: batch.data.slice() } : batch,
-      );
+      await this.#sink.push(batch);
       return;
     }
     this.#keep(batch);
@@ -173,7 +171,8 @@ export class BgStream {
       ...options,
       format: this.#o.format,
       expectedFrames: this.#o.frames,
-      transfer: true,
+      // Kept batches (retained mode) are copied for the workers; others go.
+      transfer: !this.retained,
     });
     const kept = this.#kept;
     if (!this.retained) {
@@ -182,9 +181,7 @@ export class BgStream {
     }
     for (const b of kept) {
       this.#capture(b);
-      await this.#sink.push(
-        this.retained ? { ...b, data: b.data.slice() } : b,
-      );
+      await this.#sink.push(b);
     }
   }
 

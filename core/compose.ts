@@ -141,7 +141,13 @@ export function encoderArgs(options: ComposeOptions): string[] {
     args.push("-vn", "-i", mediaPath(bg.path));
   }
   // Side outputs branch off the decoded frames before anything else.
-  const side = direct === undefined ? undefined : options.sideOutputs;
+  // Their reader would wait forever for frames the raw path never sends.
+  if (options.sideOutputs && direct === undefined) {
+    throw new RangeError(
+      "side outputs need a map that is one run of bg frames",
+    );
+  }
+  const side = options.sideOutputs;
   const branches: string[] = [];
   let fgIn = "[1:v]", bgIn = "[0:v]";
   if (side?.fg) {

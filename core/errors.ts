@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { CompositeResult } from "./pipeline.ts";
+
 /** Base class of every error vidkompy raises on purpose. */
 export class VidkompyError extends Error {
   /** Process exit code the CLI uses for this error. */
@@ -39,7 +41,7 @@ export class NoMatchError extends VidkompyError {
    * an output), so a report or plot can show why; absent when the run
    * stopped earlier.
    */
-  analysis?: unknown;
+  analysis?: CompositeResult;
 }
 
 /**

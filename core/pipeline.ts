@@ -452,9 +452,9 @@ async function compositeInto(
   }
   let result;
   let scaledSearch: (() => Promise<CoarsePlacement>) | undefined;
-  // fg times × speed = the bg clock of its frames (1: real time; see
+  // fg times × fgClock = the bg clock of its frames (1: real time; see
   // playback_speed.ts for frames retimed to another rate).
-  let speed = 1;
+  let fgClock = 1;
   let placement: Placement | undefined;
   let offsetHint: number | undefined;
   let content: Rect | undefined;
@@ -605,7 +605,7 @@ async function compositeInto(
       fg,
       placement: g.placement,
       frameMap: g.frameMap,
-      offsetSeconds: bg.times[first] - fg.times[0],
+      offsetSeconds: hint,
       output: files.temp,
       preset: options.preset ?? "veryfast",
       crf: options.crf ?? 18,
@@ -932,7 +932,7 @@ async function compositeInto(
     const analyse = async (
       at: Placement,
       hint: number | undefined,
-      factor = speed,
+      factor = fgClock,
     ) => {
       const [fgF, bgF] = await Promise.all([fgFeatures(at), bgFeatures(at)]);
       lap("fingerprint");
@@ -963,23 +963,36 @@ async function compositeInto(
       return { alignment, frameMap, costs, fgLine, bgLine };
     };
 
+    /**
+     * True when `other` matches the whole video better than the current
+     * result by more than `margin` (mean similarity); it then replaces it.
+     */
+    const prefer = (
+      other: Awaited<ReturnType<typeof analyse>>,
+      names: [string, string],
+      margin = 0,
+    ): boolean => {
+      const [a, b] = [
+        meanOf(similarities(result!)),
+        meanOf(similarities(other)),
+      ];
+      log.debug(
+        `mean similarity ${a.toFixed(5)} (${names[0]}), ${b.toFixed(5)} (${
+          names[1]
+        })`,
+      );
+      if (!(b > a + margin)) return false;
+      result = other;
+      return true;
+    };
+
     result = await analyse(placement, offsetHint);
     if (alternative) {
       const other = await analyse(
         alternative.placement,
         alternative.offsetHint,
       );
-      const [a, b] = [
-        meanOf(similarities(result)),
-        meanOf(similarities(other)),
-      ];
-      log.debug(
-        `mean similarity ${a.toFixed(5)} (lock), ${
-          b.toFixed(5)
-        } (spread samples)`,
-      );
-      if (b > a) {
-        result = other;
+      if (prefer(other, ["lock", "spread samples"])) {
         placement = alternative.placement;
       }
     }
@@ -989,19 +1002,11 @@ async function compositeInto(
     const retimed = sameFramesFactor(fg.fps, bg.fps);
     if (retimed !== undefined) {
       const other = await analyse(placement, undefined, retimed);
-      const [a, b] = [
-        meanOf(similarities(result)),
-        meanOf(similarities(other)),
+      const names: [string, string] = [
+        "real time",
+        `same frames at ${bg.fps.toFixed(3)} fps`,
       ];
-      log.debug(
-        `mean similarity ${a.toFixed(5)} (real time), ${
-          b.toFixed(5)
-        } (same frames at ${bg.fps.toFixed(3)} fps)`,
-      );
-      if (b > a + SAME_FRAMES_MARGIN) {
-        result = other;
-        speed = retimed;
-      }
+      if (prefer(other, names, SAME_FRAMES_MARGIN)) fgClock = retimed;
     }
     // Pinning may move the moment; then the analysis is redone through the
     // new window and, if it moved again (a long pan: the coarse pair can be
@@ -1122,7 +1127,7 @@ async function compositeInto(
     content,
     offsetSeconds: alignment.offsetSeconds,
     fpsRatio: bg.fps / fg.fps,
-    speed: 1 / speed,
+    speed: 1 / fgClock,
     frameMap,
     similarity,
     matchedFrames: matched,
@@ -1210,7 +1215,8 @@ async function compositeInto(
   };
   const temp = files.temp;
   // Composed already on a guess the analysis confirms, or composed now.
-  const held = guess !== undefined &&
+  // The guess was composed in real time (no retimed bg audio).
+  const held = guess !== undefined && fgClock === 1 &&
     guessHeld(guess, placement, frameMap);
   if (guess && !held) {
     log.debug(
@@ -1228,7 +1234,7 @@ async function compositeInto(
         placement,
         frameMap,
         offsetSeconds,
-        speed: 1 / speed,
+        speed: 1 / fgClock,
         output: temp,
         preset: options.preset ?? "veryfast",
         crf: options.crf ?? 18,

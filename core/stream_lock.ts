@@ -215,7 +215,6 @@ export class PlacementLock {
   readonly #probes = new Map<number, GrayImage>();
   readonly #inFlight = new Set<Promise<void>>();
   #failure: unknown;
-  #tests = 0;
   #turn = 0;
 
   /** `tester` runs the search-level tests (default: {@link lockTests} here). */
@@ -242,16 +241,6 @@ export class PlacementLock {
         `lock: a ${options.fg.width}×${options.fg.height} fg cannot sit in a ${options.bg.width}×${options.bg.height} bg`,
       );
     }
-  }
-
-  /** Samples accepted so far (blank ones are refused). */
-  get samples(): number {
-    return this.#samples.length;
-  }
-
-  /** (sample, probe) tests whose results are in. */
-  get tests(): number {
-    return this.#tests;
   }
 
   /**
@@ -295,11 +284,6 @@ export class PlacementLock {
     if (added.length > 0 && samples.length > 0) this.#run(samples, added);
   }
 
-  /** Test rounds under way (callers skip probes while it is high). */
-  get pending(): number {
-    return this.#inFlight.size;
-  }
-
   /** Waits for the tests under way (and raises a tester failure). */
   async settled(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
@@ -329,7 +313,6 @@ export class PlacementLock {
       const best = samples[si].best;
       for (let pi = 0; pi < probes.length; pi++) {
         const o = 3 * (si * probes.length + pi);
-        this.#tests++;
         const score = r[o + 2];
         if (!(score >= this.#gate)) continue;
         if (best.length >= this.#keep && score <= best[best.length - 1].score) {
@@ -349,11 +332,11 @@ export class PlacementLock {
    * truth at that level, and the locator sorts it out on the climbed pairs.
    */
   confident(minSamples = 3): boolean {
-    return this.strongSamples >= minSamples;
+    return this.#strongSamples() >= minSamples;
   }
 
   /** Samples whose best probe scores `strong` or more at the search level. */
-  get strongSamples(): number {
+  #strongSamples(): number {
     let n = 0;
     for (const s of this.#samples) {
       if (s.best.length > 0 && s.best[0].score >= this.#strong) n++;

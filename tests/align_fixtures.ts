@@ -74,7 +74,7 @@ const inFlight = new Map<string, Promise<string>>();
  * `dir/file`, made by `make(temporaryPath)` unless it exists; the temporary
  * name keeps the extension (ffmpeg picks the format from it).
  */
-function cached(
+export function cached(
   dir: string,
   file: string,
   make: (tmp: string) => Promise<void>,
@@ -102,7 +102,7 @@ function cached(
 }
 
 /** Runs ffmpeg quietly (FfmpegError with its last words on failure). */
-async function ffmpeg(args: string[]): Promise<void> {
+export async function ffmpeg(args: string[]): Promise<void> {
   await runText("ffmpeg", ["-hide_banner", "-nostdin", "-v", "error", ...args]);
 }
 

@@ -18,12 +18,12 @@ import { decodeAll } from "../core/frame_reader.ts";
 import { probe } from "../core/probe.ts";
 import {
   assertAccurate,
-  exists,
   fixtureDir,
   makePair,
   type PairSpec,
   type Truth,
 } from "./fixtures.ts";
+import { cached, ffmpeg } from "./align_fixtures.ts";
 
 const dir = join(await fixtureDir(), "encodings");
 await Deno.mkdir(dir, { recursive: true });
@@ -34,18 +34,9 @@ const SOURCE = `testsrc2=s=480x270:r=${FPS}`;
 /** Source frames the VFR fg drops (a gap, then every seventh frame). */
 const dropped = (n: number) => (n >= 40 && n <= 52) || n % 7 === 3;
 
-/** Writes `path` with ffmpeg once (under a temporary name, then renamed). */
-async function render(path: string, args: string[]): Promise<string> {
-  if (await exists(path, true)) return path;
-  const tmp = `${path}.${crypto.randomUUID()}.tmp${path.slice(-5)}`;
-  const out = await new Deno.Command("ffmpeg", {
-    args: ["-hide_banner", "-nostdin", "-v", "error", "-y", ...args, tmp],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  await Deno.rename(tmp, path);
-  return path;
+/** `dir/file` made by ffmpeg from `args` once (cached across runs). */
+function render(file: string, args: string[]): Promise<string> {
+  return cached(dir, file, (tmp) => ffmpeg([...args, tmp]));
 }
 
 /** The bg: the whole source, encoded by `codec`. */
@@ -77,7 +68,7 @@ function fgArgs(more: string, codec: string[], audio = true): string[] {
 
 /** The bg as H.264 8-bit, no audio. */
 function plainBg(): Promise<string> {
-  return render(join(dir, "plain.bg.mp4"), bgArgs(["-c:v", "libx264"]));
+  return render("plain.bg.mp4", bgArgs(["-c:v", "libx264"]));
 }
 
 /** Truth for fg frames showing the given source (= bg) frames. */
@@ -98,7 +89,7 @@ function truthOf(sourceFrames: number[]): Truth {
 
 Deno.test("comp aligns a VP9 WebM fg with Opus audio over a 10-bit HEVC bg, and composes it", async () => {
   const bg = await render(
-    join(dir, "hevc10.bg.mp4"),
+    "hevc10.bg.mp4",
     bgArgs([
       "-c:v",
       "libx265",
@@ -109,7 +100,7 @@ Deno.test("comp aligns a VP9 WebM fg with Opus audio over a 10-bit HEVC bg, and 
     ]),
   );
   const fg = await render(
-    join(dir, "vp9.fg.webm"),
+    "vp9.fg.webm",
     fgArgs("", [
       "-c:v",
       "libvpx-vp9",
@@ -140,13 +131,13 @@ Deno.test("comp aligns a VP9 WebM fg with Opus audio over a 10-bit HEVC bg, and 
 
 Deno.test("comp maps a variable-frame-rate fg by its timestamps over a full-range bg and keeps its frame times", async () => {
   const bg = await render(
-    join(dir, "fullrange.bg.mp4"),
+    "fullrange.bg.mp4",
     bgArgs(["-c:v", "libx264", "-pix_fmt", "yuvj420p"]),
   );
   const keep: number[] = [];
   for (let n = 0; n < FPS * SECONDS - LEAD; n++) if (!dropped(n)) keep.push(n);
   const fg = await render(
-    join(dir, "vfr.fg.mp4"),
+    "vfr.fg.mp4",
     fgArgs(
       `,select='not(between(n\\,40\\,52))*not(eq(mod(n\\,7)\\,3))'`,
       ["-fps_mode", "vfr", "-c:v", "libx264", "-c:a", "aac"],
@@ -186,6 +177,7 @@ async function audioOf(
     stdout: "piped",
     stderr: "null",
   }).output();
+  assert.ok(out.success, `ffmpeg could not decode the audio of ${path}`);
   const samples = new Float32Array(
     out.stdout.buffer,
     0,
@@ -195,11 +187,13 @@ async function audioOf(
   return { onset: k < 0 ? -1 : k / 48000, seconds: samples.length / 48000 };
 }
 
-/** Asserts that `path`'s audio lasts as long as its video (none cut off). */
-async function assertWholeAudio(path: string): Promise<void> {
+/**
+ * Asserts that `path`'s audio (`seconds` long, from {@link audioOf}) lasts
+ * as long as its video: none cut off.
+ */
+async function assertWholeAudio(path: string, seconds: number): Promise<void> {
   const info = await probe(path, "output");
   const video = info.times[info.times.length - 1] + 1 / info.fps;
-  const { seconds } = await audioOf(path);
   assert.ok(
     Math.abs(seconds - video) < 0.05,
     `audio ${seconds.toFixed(3)} s, video ${video.toFixed(3)} s`,
@@ -229,15 +223,12 @@ Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s 
   // a burst 1.0 s after that frame. The bg: its video muxed 0.25 s after
   // its audio, a burst at bg video time 2.0 s = fg time 1.5 s.
   const fgVideo = await render(
-    join(dir, "crop.fg.mp4"),
+    "crop.fg.mp4",
     fgArgs("", ["-c:v", "libx264"], false),
   );
-  const fgAudio = await render(
-    join(dir, "burst13_long.fg.m4a"),
-    burst(1.3, 5.5),
-  );
+  const fgAudio = await render("burst13_long.fg.m4a", burst(1.3, 5.5));
   const fg = await render(
-    join(dir, "early_audio_long.fg.mp4"),
+    "early_audio_long.fg.mp4",
     videoLate(0.3, fgVideo, fgAudio),
   );
   const fgInfo = await probe(fg, "fg");
@@ -249,12 +240,13 @@ Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s 
     output,
     overwrite: true,
   });
-  assert.ok(Math.abs((await audioOf(output)).onset - 1.0) < 0.005);
-  await assertWholeAudio(output);
+  const sound = await audioOf(output);
+  assert.ok(Math.abs(sound.onset - 1.0) < 0.005);
+  await assertWholeAudio(output, sound.seconds);
 
-  const bgAudio = await render(join(dir, "burst25.bg.m4a"), burst(2.25, 6));
+  const bgAudio = await render("burst25.bg.m4a", burst(2.25, 6));
   const bg = await render(
-    join(dir, "early_audio.bg.mp4"),
+    "early_audio.bg.mp4",
     videoLate(0.25, await plainBg(), bgAudio),
   );
   const silentOut = join(dir, "bg_audio.out.mp4");
@@ -265,17 +257,18 @@ Deno.test("audio that starts apart from its video stays in sync: fg audio 0.3 s 
     overwrite: true,
   });
   assert.ok(Math.abs(result.offsetSeconds - LEAD / FPS) < 0.01);
-  assert.ok(Math.abs((await audioOf(silentOut)).onset - 1.5) < 0.005);
-  await assertWholeAudio(silentOut);
+  const bgSound = await audioOf(silentOut);
+  assert.ok(Math.abs(bgSound.onset - 1.5) < 0.005);
+  await assertWholeAudio(silentOut, bgSound.seconds);
 });
 
 Deno.test("an fg stored rotated (a display matrix, as phones write) is placed and composed upright", async () => {
   // The crop's pixels turned a quarter, and the matrix that turns them back.
   const turned = await render(
-    join(dir, "turned.fg.mp4"),
+    "turned.fg.mp4",
     fgArgs(",transpose=2", ["-c:v", "libx264"], false),
   );
-  const fg = await render(join(dir, "rotated.fg.mp4"), [
+  const fg = await render("rotated.fg.mp4", [
     "-i",
     turned,
     "-c",
@@ -321,7 +314,7 @@ Deno.test("film sped up to PAL: a bg showing the fg's 24 fps frames at 25 fps is
   // The bg: 24 fps source frames played at 25 fps, with a 1 kHz tone; the
   // fg: the same frames from source frame LEAD on, at 24 fps, no audio.
   const film = `testsrc2=s=480x270:r=24:d=${SECONDS}`;
-  const bg = await render(join(dir, "pal_long_audio.bg.mp4"), [
+  const bg = await render("pal_long_audio.bg.mp4", [
     "-f",
     "lavfi",
     "-i",
@@ -339,7 +332,7 @@ Deno.test("film sped up to PAL: a bg showing the fg's 24 fps frames at 25 fps is
     "-c:a",
     "aac",
   ]);
-  const fg = await render(join(dir, "film.fg.mp4"), [
+  const fg = await render("film.fg.mp4", [
     "-f",
     "lavfi",
     "-i",
@@ -364,7 +357,7 @@ Deno.test("film sped up to PAL: a bg showing the fg's 24 fps frames at 25 fps is
   assert.equal(out.frames, fgInfo.frames);
   assert.ok(Math.abs(out.fps - 24) < 0.01, `output at ${out.fps} fps`);
   assert.equal(out.audio?.codec, "aac");
-  await assertWholeAudio(output);
+  await assertWholeAudio(output, (await audioOf(output)).seconds);
 });
 
 Deno.test("rates a retiming apart but filmed in real time (24 and 25 fps of one scene) stay mapped by time", async () => {
