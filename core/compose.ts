@@ -53,13 +53,14 @@ export interface ComposeOptions {
   /** Width in px of a feathered alpha edge on sides over visible bg (0 = hard edge). */
   readonly smoothMargin?: number;
   /**
-   * Extra outputs of the coarse frames the encoder decodes anyway (only
-   * when the map is one consecutive run: ffmpeg then reads both files):
-   * every bg and every fg frame, shaped by `filter`, to `url`.
+   * Extra outputs of frames the encoder decodes anyway (only when the map
+   * is one consecutive run: ffmpeg then reads both files): each bg and fg
+   * frame, counted from the video's first, shaped by each spec's `filter`
+   * (which may select some), to its `url`.
    */
   readonly sideOutputs?: {
-    readonly bg?: SideOutputSpec;
-    readonly fg?: SideOutputSpec;
+    readonly bg?: readonly SideOutputSpec[];
+    readonly fg?: readonly SideOutputSpec[];
   };
   /** Progress sink. */
   readonly progress?: ProgressCallback;
@@ -149,15 +150,24 @@ export function encoderArgs(options: ComposeOptions): string[] {
   }
   const side = options.sideOutputs;
   const branches: string[] = [];
-  let fgIn = "[1:v]", bgIn = "[0:v]";
-  if (side?.fg) {
-    branches.push(`[1:v]split=2[fin][fside];[fside]${side.fg.filter}[fo]`);
-    fgIn = "[fin]";
-  }
-  if (side?.bg) {
-    branches.push(`[0:v]split=2[bin][bside];[bside]${side.bg.filter}[bo]`);
-    bgIn = "[bin]";
-  }
+  const sideLabels: [string, SideOutputSpec][] = [];
+  /** Splits `input` into the overlay's branch and one per side output. */
+  const branch = (
+    input: string,
+    name: string,
+    specs: readonly SideOutputSpec[] = [],
+  ): string => {
+    if (specs.length === 0) return input;
+    const outs = specs.map((_, k) => `[${name}side${k}]`).join("");
+    branches.push(`${input}split=${specs.length + 1}[${name}in]${outs}`);
+    specs.forEach((spec, k) => {
+      branches.push(`[${name}side${k}]${spec.filter}[${name}o${k}]`);
+      sideLabels.push([`${name}o${k}`, spec]);
+    });
+    return `[${name}in]`;
+  };
+  const bgIn = branch("[0:v]", "b", side?.bg);
+  const fgIn = branch("[1:v]", "f", side?.fg);
   // Both video inputs are put on the fg frame index timeline so they advance
   // in lockstep: raw bg frame k belongs under fg frame k.
   let fgChain = `${fgIn}setpts=N/(${rate})/TB`;
@@ -267,8 +277,7 @@ export function encoderArgs(options: ComposeOptions): string[] {
     "-y",
     mediaPath(options.output),
   );
-  for (const [label, spec] of [["bo", side?.bg], ["fo", side?.fg]] as const) {
-    if (!spec) continue;
+  for (const [label, spec] of sideLabels) {
     args.push(
       "-map",
       `[${label}]`,

@@ -6,6 +6,8 @@
  */
 
 import {
+  checkFilters,
+  checkPlan,
   type ValidateMode,
   validateVideo,
   type ValidationResult,
@@ -17,7 +19,7 @@ import {
   type UncoveredStretch,
   uncoveredStretches,
 } from "./coverage.ts";
-import { compose } from "./compose.ts";
+import { compose, type SideOutputSpec } from "./compose.ts";
 import { fgLargerThanBg, NoMatchError } from "./errors.ts";
 import {
   coveringFormat,
@@ -45,7 +47,11 @@ import {
   type ScanDecodeOptions,
 } from "./coarse_scan.ts";
 import { BgStream, type FrameWindow, probeInterval } from "./bg_stream.ts";
-import { SIDE_OUTPUTS_AVAILABLE, SideOutput } from "./side_output.ts";
+import {
+  readAhead,
+  SIDE_OUTPUTS_AVAILABLE,
+  SideOutput,
+} from "./side_output.ts";
 import {
   earlyPicks,
   type Guess,
@@ -555,6 +561,8 @@ async function compositeInto(
       signal: options.signal,
       coarse: { fg: (i) => fgScan.frame(i), bg: (j) => bgStream.frame(j) },
       current: at,
+      // The guess follows the moved moment; the final analysis weighs it.
+      weighStay: false,
     });
     const first = start + exact.shift;
     if (first < 0 || first + fg.frames > bg.frames) return undefined;
@@ -571,26 +579,62 @@ async function compositeInto(
     log.debug(
       `composing on a guess: (${g.placement.x}, ${g.placement.y}), bg frames from ${first}`,
     );
-    if ((options.validate ?? "sample") !== "none") {
-      guessChecked = validateVideo({
-        fg,
-        bg,
-        placement: g.placement,
-        frameMap: g.frameMap,
-        mode: options.validate ?? "sample",
-        validator,
-        validatorModuleUrl: validatorUrl,
-        pool,
-        signal: options.signal,
-      });
-      guessChecked.catch(() => {});
-    }
     const dir = await Deno.makeTempDir({ prefix: "vidkompy-" });
     const sides = await Promise.all([
       SideOutput.open(dir, frameBytes(bgFormat)),
       SideOutput.open(dir, frameBytes(fgFormat)),
     ]);
     const [bgSide, fgSide] = sides;
+    // The pixel check of the guess takes its frames from the encoder's
+    // decode too (two more side outputs carry just the checked frames),
+    // instead of seeking into both files beside it.
+    const checkMode = options.validate ?? "sample";
+    const checked = {
+      fg,
+      bg,
+      placement: g.placement,
+      frameMap: g.frameMap,
+      mode: checkMode,
+    };
+    const plan = checkMode !== "none" ? checkPlan(checked) : undefined;
+    const checkSides = plan
+      ? await Promise.all([
+        SideOutput.open(dir, plan.width * plan.height),
+        SideOutput.open(dir, plan.width * plan.height),
+      ])
+      : [];
+    const closeChecks = () => Promise.all(checkSides.map((s) => s.close()));
+    const checkSpecs = {
+      fg: [] as SideOutputSpec[],
+      bg: [] as SideOutputSpec[],
+    };
+    if (plan) {
+      const [fgCheck, bgCheck] = checkSides;
+      const filters = checkFilters(plan);
+      checkSpecs.fg.push({
+        url: fgCheck.url,
+        filter: filters.fg,
+        pixFmt: "gray",
+      });
+      checkSpecs.bg.push({
+        url: bgCheck.url,
+        filter: filters.bg,
+        pixFmt: "gray",
+      });
+      guessChecked = validateVideo({
+        ...checked,
+        validator,
+        validatorModuleUrl: validatorUrl,
+        pool,
+        signal: options.signal,
+        frames: {
+          fg: readAhead(fgCheck.frames(1)),
+          bg: readAhead(bgCheck.frames(1)),
+        },
+      });
+      guessChecked.catch(() => {});
+      guessChecked.finally(closeChecks).catch(() => {});
+    }
     const stop = new AbortController();
     const abort = () => stop.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", abort);
@@ -611,11 +655,21 @@ async function compositeInto(
       crf: options.crf ?? 18,
       smoothMargin: options.smooth ? options.margin ?? 8 : 0,
       sideOutputs: {
-        bg: { url: bgSide.url, filter: shape(bg, bgFormat), pixFmt },
-        fg: { url: fgSide.url, filter: shape(fg, fgFormat), pixFmt },
+        bg: [
+          { url: bgSide.url, filter: shape(bg, bgFormat), pixFmt },
+          ...checkSpecs.bg,
+        ],
+        fg: [
+          { url: fgSide.url, filter: shape(fg, fgFormat), pixFmt },
+          ...checkSpecs.fg,
+        ],
       },
       progress: log.progress,
       signal: stop.signal,
+    }).catch(async (err) => {
+      // The check may wait for an encoder that never wrote to it.
+      await closeChecks();
+      throw err;
     }).finally(async () => {
       options.signal?.removeEventListener("abort", abort);
       await Promise.all(sides.map((s) => s.close()));

@@ -290,6 +290,12 @@ export async function exactPlacement(
     current: Placement;
     /** Picks also pinned at full resolution (default 2, 1 above a megapixel): those that matched best. */
     fullPicks?: number;
+    /**
+     * Also pin at the aligned moment when the moment moves (`stay`; default
+     * true). A caller that has no second analysis to weigh it against
+     * saves a full-resolution pin (two seeks).
+     */
+    weighStay?: boolean;
   },
 ): Promise<ExactPlacement> {
   const { s, fs, bw, bh, fw, fh } = coarseSizes(fg, bg, options.unscaled);
@@ -515,7 +521,9 @@ export async function exactPlacement(
     );
   };
   const moved = await pinAt(shift, guess);
-  if (shift === 0) return { placement: moved, shift };
+  if (shift === 0 || options.weighStay === false) {
+    return { placement: moved, shift };
+  }
   return { placement: moved, shift, stay: await pinAt(0, options.current) };
 }
 

@@ -67,3 +67,53 @@ export class SideOutput {
     await Deno.remove(this.#path).catch(() => {});
   }
 }
+
+/**
+ * The batches of `source`, read to its end as they come, held here until
+ * taken. ffmpeg writes all its outputs from one thread: an output nobody
+ * reads (its reader waiting on another output) would stop them all, and
+ * the encoder with them. A consumer that stops early lets the rest be
+ * read and dropped.
+ */
+export function readAhead(
+  source: AsyncIterable<FrameBatch>,
+): AsyncIterable<FrameBatch> {
+  const queue: FrameBatch[] = [];
+  let ended = false, dropped = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const pumped = (async () => {
+    try {
+      for await (const b of source) {
+        if (!dropped) queue.push(b);
+        wake?.();
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      ended = true;
+      wake?.();
+    }
+  })();
+  pumped.catch(() => {});
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        while (true) {
+          const b = queue.shift();
+          if (b) {
+            yield b;
+            continue;
+          }
+          if (failure) throw failure;
+          if (ended) return;
+          await new Promise<void>((r) => wake = r);
+          wake = undefined;
+        }
+      } finally {
+        dropped = true;
+        queue.length = 0;
+      }
+    },
+  };
+}

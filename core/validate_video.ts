@@ -14,7 +14,7 @@
  */
 
 import type { FrameBatch, Rect } from "./frame_reader.ts";
-import { decodeFrames } from "./frame_reader.ts";
+import { analysisFilter, decodeFrames } from "./frame_reader.ts";
 import { analysisRegions } from "./placement.ts";
 import type { MediaInfo } from "./probe.ts";
 import { seekCost, seekPlan } from "./probe.ts";
@@ -72,10 +72,48 @@ export interface ValidateVideoOptions {
   readonly runs?: number;
   /** `sample` mode: frames per run (default 8). */
   readonly runLength?: number;
+  /**
+   * The check frames from a decode already under way (the encoder's, when
+   * composing on a guess: see {@link checkFilters}) instead of seeks into
+   * the files.
+   */
+  readonly frames?: CheckFrames;
   /** Progress sink (stage `validate`). */
   readonly progress?: ProgressCallback;
   /** Aborts the decodes and the workers. */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * Check frames a caller decodes: exactly the frames of a {@link CheckPlan}'s
+ * `fgIndices` and `bgIndices`, in that order, shaped by
+ * {@link checkFilters} (gray, the plan's size), packed in batches.
+ */
+export interface CheckFrames {
+  /** The fg frames. */
+  readonly fg: AsyncIterable<FrameBatch>;
+  /** The bg frames. */
+  readonly bg: AsyncIterable<FrameBatch>;
+}
+
+/** Which frames a pixel check compares, and how they are shaped. */
+export interface CheckPlan {
+  /** The runs of fg frames checked. */
+  readonly runs: readonly Run[];
+  /** fg frames checked, ascending. */
+  readonly fgIndices: readonly number[];
+  /** Their bg partners, ascending, each once. */
+  readonly bgIndices: readonly number[];
+  /** Check frame width. */
+  readonly width: number;
+  /** Check frame height. */
+  readonly height: number;
+  /** The fg region compared (undefined: the whole fg). */
+  readonly fgRegion?: Rect;
+  /** The bg region under it. */
+  readonly bgRegion: Rect;
+  /** Set when both share a pixel format: frames come from the luma plane. */
+  readonly sourcePixFmt?: string;
 }
 
 /** The stretch of fg frames that validated worst. */
@@ -182,17 +220,40 @@ function runCost(r: Run, map: Int32Array, fg: MediaInfo, bg: MediaInfo) {
     seekCost(bg.keyframes, map[r.start]) + (map[r.end] - map[r.start] + 1);
 }
 
+/** One check frame and its index in its video. */
+interface IndexedFrame {
+  readonly index: number;
+  readonly data: Uint8Array;
+}
+
 /** Single frames of a decode, in order, with their index. */
 async function* framesOf(
-  batches: AsyncGenerator<FrameBatch>,
+  batches: AsyncIterable<FrameBatch>,
   size: number,
   first: number,
-): AsyncGenerator<{ index: number; data: Uint8Array }> {
+): AsyncGenerator<IndexedFrame> {
   for await (const b of batches) {
     for (let k = 0; k < b.count; k++) {
       yield {
         index: first + b.start + k,
         data: b.data.subarray(k * size, (k + 1) * size),
+      };
+    }
+  }
+}
+
+/** Single frames of a stream holding exactly frames `indices`, in order. */
+async function* framesAt(
+  batches: AsyncIterable<FrameBatch>,
+  size: number,
+  indices: readonly number[],
+): AsyncGenerator<IndexedFrame> {
+  let k = 0;
+  for await (const b of batches) {
+    for (let q = 0; q < b.count && k < indices.length; q++, k++) {
+      yield {
+        index: indices[k],
+        data: b.data.subarray(q * size, (q + 1) * size),
       };
     }
   }
@@ -212,13 +273,26 @@ function analysisSize(
 }
 
 /**
- * Validates matched pairs on real pixels; see the module doc. Resolves with
- * a confidence per fg frame and a summary.
+ * The frames a pixel check compares (`sample` runs where they are cheap to
+ * decode, every frame in `all` mode, none in `none`) and their shape.
+ * Throws on a map that steps back or leaves the bg, or an unknown mode.
  */
-export async function validateVideo(
-  options: ValidateVideoOptions,
-): Promise<ValidationResult> {
-  const { fg, bg, frameMap: map, mode, validator } = options;
+export function checkPlan(
+  options: Pick<
+    ValidateVideoOptions,
+    | "fg"
+    | "bg"
+    | "frameMap"
+    | "mode"
+    | "placement"
+    | "content"
+    | "maxWidth"
+    | "maxHeight"
+    | "runs"
+    | "runLength"
+  >,
+): CheckPlan {
+  const { fg, bg, frameMap: map, mode } = options;
   const n = map.length;
   for (let i = 0; i < n; i++) {
     if (
@@ -240,6 +314,94 @@ export async function validateVideo(
     options.maxWidth ?? 480,
     options.maxHeight ?? 480,
   );
+  const runLength = options.runLength ?? 8;
+  const runs: Run[] = mode === "none" || n === 0
+    ? []
+    : mode === "all"
+    ? [{ start: 0, end: n - 1 }]
+    : cheapRuns(
+      n,
+      options.runs ?? 12,
+      runLength,
+      (s) =>
+        runCost(
+          { start: s, end: Math.min(n - 1, s + runLength - 1) },
+          map,
+          fg,
+          bg,
+        ),
+    );
+  const fgIndices: number[] = [], bgIndices: number[] = [];
+  for (const r of runs) {
+    for (let i = r.start; i <= r.end; i++) {
+      fgIndices.push(i);
+      if (bgIndices[bgIndices.length - 1] !== map[i]) bgIndices.push(map[i]);
+    }
+  }
+  return {
+    runs,
+    fgIndices,
+    bgIndices,
+    width,
+    height,
+    fgRegion: regions.fg,
+    bgRegion: regions.bg,
+    // Frames on the luma plane when both share a pixel format (cheapest);
+    // otherwise ffmpeg converts both to full-range gray so their levels
+    // agree.
+    sourcePixFmt: fg.pixFmt === bg.pixFmt ? fg.pixFmt : undefined,
+  };
+}
+
+/**
+ * ffmpeg filter chains that turn every decoded frame of a video (counted
+ * from its first) into the plan's check frames: its frames selected, then
+ * shaped as a seek to them would (so both paths check the same pixels).
+ */
+export function checkFilters(plan: CheckPlan): { fg: string; bg: string } {
+  const format = {
+    width: plan.width,
+    height: plan.height,
+    channels: 1 as const,
+  };
+  const shape = (indices: readonly number[], crop: Rect | undefined) =>
+    `${selectFrames(indices)},${
+      analysisFilter({
+        path: "",
+        format,
+        crop,
+        sourcePixFmt: plan.sourcePixFmt,
+      })
+    }`;
+  return {
+    fg: shape(plan.fgIndices, plan.fgRegion),
+    bg: shape(plan.bgIndices, plan.bgRegion),
+  };
+}
+
+/** A `select` filter passing frames `indices` (ascending), as ranges. */
+function selectFrames(indices: readonly number[]): string {
+  const ranges: string[] = [];
+  for (let k = 0; k < indices.length;) {
+    let e = k;
+    while (e + 1 < indices.length && indices[e + 1] === indices[e] + 1) e++;
+    ranges.push(`between(n\\,${indices[k]}\\,${indices[e]})`);
+    k = e + 1;
+  }
+  return `select='${ranges.length ? ranges.join("+") : "0"}'`;
+}
+
+/**
+ * Validates matched pairs on real pixels; see the module doc. Resolves with
+ * a confidence per fg frame and a summary.
+ */
+export async function validateVideo(
+  options: ValidateVideoOptions,
+): Promise<ValidationResult> {
+  const { fg, bg, frameMap: map, mode, validator } = options;
+  const n = map.length;
+  const plan = checkPlan(options);
+  const { width, height } = plan;
   const confidence = new Float32Array(n).fill(NaN);
   const empty: ValidationResult = {
     mode,
@@ -250,28 +412,11 @@ export async function validateVideo(
     width,
     height,
   };
-  if (mode === "none" || n === 0) return empty;
-
-  const runLength = options.runLength ?? 8;
-  const wanted: Run[] = mode === "all" ? [{ start: 0, end: n - 1 }] : cheapRuns(
-    n,
-    options.runs ?? 12,
-    runLength,
-    (s) =>
-      runCost(
-        { start: s, end: Math.min(n - 1, s + runLength - 1) },
-        map,
-        fg,
-        bg,
-      ),
-  );
+  const wanted = plan.runs;
+  if (wanted.length === 0) return empty;
   const wantedSet = new Uint8Array(n);
-  let total = 0;
-  for (const r of wanted) {
-    for (let i = r.start; i <= r.end; i++) wantedSet[i] = 1;
-    total += r.end - r.start + 1;
-  }
-
+  for (const i of plan.fgIndices) wantedSet[i] = 1;
+  const total = plan.fgIndices.length;
   const size = width * height;
   const workers = options.workers ?? defaultPoolSize();
   const buildable = options.validatorModuleUrl !== undefined ||
@@ -288,9 +433,7 @@ export async function validateVideo(
       } satisfies ValidateInitTask,
     )
     : undefined);
-  // Frames on the luma plane when both share a pixel format (cheapest);
-  // otherwise ffmpeg converts both to full-range gray so their levels agree.
-  const sourcePixFmt = fg.pixFmt === bg.pixFmt ? fg.pixFmt : undefined;
+  const sourcePixFmt = plan.sourcePixFmt;
 
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -331,80 +474,86 @@ export async function validateVideo(
   };
   const maxInFlight = Math.max(1, (pool?.size ?? 1) * 2);
 
+  /** Checks the wanted pairs of two frame streams (fg ones up to `end`). */
+  const pairUp = async (
+    fgFrames: AsyncGenerator<IndexedFrame>,
+    bgFrames: AsyncGenerator<IndexedFrame>,
+    end: number,
+  ) => {
+    let bgFrame: IndexedFrame | undefined;
+    let indices: number[] = [];
+    let fgData = new Uint8Array(PAIR_BATCH * size);
+    let bgData = new Uint8Array(PAIR_BATCH * size);
+    try {
+      for await (const f of fgFrames) {
+        if (f.index > end) break;
+        const j = map[f.index];
+        while (!bgFrame || bgFrame.index < j) {
+          const next = await bgFrames.next();
+          if (next.done) break;
+          bgFrame = next.value;
+        }
+        // A bg decode that ends early (a truncated file) leaves the last
+        // frames unchecked rather than paired with the wrong picture.
+        if (!bgFrame || bgFrame.index !== j) break;
+        if (!wantedSet[f.index]) continue;
+        const k = indices.length;
+        fgData.set(f.data, k * size);
+        bgData.set(bgFrame.data, k * size);
+        indices.push(f.index);
+        if (indices.length === PAIR_BATCH) {
+          dispatch(indices, fgData, bgData);
+          indices = [];
+          fgData = new Uint8Array(PAIR_BATCH * size);
+          bgData = new Uint8Array(PAIR_BATCH * size);
+          if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+          if (failure) throw failure;
+        }
+      }
+      if (indices.length > 0) {
+        dispatch(
+          indices,
+          fgData.slice(0, indices.length * size),
+          bgData.slice(0, indices.length * size),
+        );
+      }
+    } finally {
+      await Promise.all([
+        fgFrames.return(undefined),
+        bgFrames.return(undefined),
+      ]);
+    }
+  };
+
   options.progress?.("validate", 0, total);
   try {
-    for (const run of decodePlan(wanted, map, fg, bg)) {
-      const j0 = map[run.start], j1 = map[run.end];
-      const fgFrames = framesOf(
-        decodeFrames({
-          path: fg.path,
-          format: { width, height, channels: 1 },
-          crop: regions.fg,
-          start: run.start > 0 ? seekPlan(fg, run.start) : undefined,
-          maxFrames: run.end - run.start + 1,
-          sourcePixFmt,
-          batch: PAIR_BATCH,
-          signal: options.signal,
-        }),
-        size,
-        run.start,
+    if (options.frames) {
+      await pairUp(
+        framesAt(options.frames.fg, size, plan.fgIndices),
+        framesAt(options.frames.bg, size, plan.bgIndices),
+        n - 1,
       );
-      const bgFrames = framesOf(
-        decodeFrames({
-          path: bg.path,
-          format: { width, height, channels: 1 },
-          crop: regions.bg,
-          start: j0 > 0 ? seekPlan(bg, j0) : undefined,
-          maxFrames: j1 - j0 + 1,
-          sourcePixFmt,
-          batch: PAIR_BATCH,
-          signal: options.signal,
-        }),
-        size,
-        j0,
-      );
-      let bgFrame: { index: number; data: Uint8Array } | undefined;
-      let indices: number[] = [];
-      let fgData = new Uint8Array(PAIR_BATCH * size);
-      let bgData = new Uint8Array(PAIR_BATCH * size);
-      try {
-        for await (const f of fgFrames) {
-          if (f.index > run.end) break;
-          const j = map[f.index];
-          while (!bgFrame || bgFrame.index < j) {
-            const next = await bgFrames.next();
-            if (next.done) break;
-            bgFrame = next.value;
-          }
-          // A bg decode that ends early (a truncated file) leaves the last
-          // frames unchecked rather than paired with the wrong picture.
-          if (!bgFrame || bgFrame.index !== j) break;
-          if (!wantedSet[f.index]) continue;
-          const k = indices.length;
-          fgData.set(f.data, k * size);
-          bgData.set(bgFrame.data, k * size);
-          indices.push(f.index);
-          if (indices.length === PAIR_BATCH) {
-            dispatch(indices, fgData, bgData);
-            indices = [];
-            fgData = new Uint8Array(PAIR_BATCH * size);
-            bgData = new Uint8Array(PAIR_BATCH * size);
-            if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-            if (failure) throw failure;
-          }
-        }
-        if (indices.length > 0) {
-          dispatch(
-            indices,
-            fgData.slice(0, indices.length * size),
-            bgData.slice(0, indices.length * size),
-          );
-        }
-      } finally {
-        await Promise.all([
-          fgFrames.return(undefined),
-          bgFrames.return(undefined),
-        ]);
+    } else {
+      for (const run of decodePlan(wanted, map, fg, bg)) {
+        const j0 = map[run.start], j1 = map[run.end];
+        const decode = (path: string, crop: Rect | undefined, first: number) =>
+          decodeFrames({
+            path,
+            format: { width, height, channels: 1 },
+            crop,
+            start: first > 0
+              ? seekPlan(path === fg.path ? fg : bg, first)
+              : undefined,
+            maxFrames: (path === fg.path ? run.end - run.start : j1 - j0) + 1,
+            sourcePixFmt,
+            batch: PAIR_BATCH,
+            signal: options.signal,
+          });
+        await pairUp(
+          framesOf(decode(fg.path, plan.fgRegion, run.start), size, run.start),
+          framesOf(decode(bg.path, plan.bgRegion, j0), size, j0),
+          run.end,
+        );
       }
     }
     await Promise.all(inFlight);
@@ -416,7 +565,7 @@ export async function validateVideo(
   return summarise(
     { ...empty, confidence },
     wanted,
-    mode === "all" ? Math.max(1, Math.round(fg.fps)) : runLength,
+    mode === "all" ? Math.max(1, Math.round(fg.fps)) : options.runLength ?? 8,
   );
 }
 

@@ -10,6 +10,8 @@ import { probe } from "./probe.ts";
 import type { Placement } from "./types.ts";
 import {
   cheapRuns,
+  checkFilters,
+  checkPlan,
   summarise,
   validateVideo,
   type ValidationResult,
@@ -185,6 +187,67 @@ Deno.test("sample mode checks runs of frames only, the same in workers and in th
   assert.ok(pooled.worst);
   const worstRun = runs.find((r) => r.start === pooled.worst!.start);
   assert.equal(worstRun?.end, pooled.worst.end, "the worst stretch is a run");
+});
+
+/** Every frame of a video through one filter chain, as one batch. */
+async function filtered(path: string, filter: string, size: number) {
+  const out = await new Deno.Command("ffmpeg", {
+    args: [
+      ...["-v", "error", "-nostdin", "-an", "-i", path, "-vf", filter],
+      ...["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray"],
+      "pipe:1",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return { start: 0, count: out.stdout.length / size, data: out.stdout };
+}
+
+async function* once<T>(value: T) {
+  yield await Promise.resolve(value);
+}
+
+Deno.test("check frames another decode shapes with checkFilters score exactly as the check's own seeks", async () => {
+  // A 25 fps fg over 30 fps at an odd crop offset: bg frames repeat and
+  // skip, and the crop does not fall on the coarse grid.
+  const { pair, fg, bg, placement } = await inputs("fps_25_30");
+  for (const mode of ["sample", "all"] as const) {
+    const common = {
+      fg,
+      bg,
+      placement,
+      frameMap: pair.truth.expected,
+      mode,
+      validator,
+      runs: 4,
+      runLength: 6,
+    };
+    const plan = checkPlan(common);
+    const filters = checkFilters(plan);
+    const size = plan.width * plan.height;
+    const [fgBatch, bgBatch] = await Promise.all([
+      filtered(fg.path, filters.fg, size),
+      filtered(bg.path, filters.bg, size),
+    ]);
+    assert.equal(fgBatch.count, plan.fgIndices.length);
+    assert.equal(bgBatch.count, plan.bgIndices.length);
+    const [seeking, given] = await Promise.all([
+      validateVideo(common),
+      validateVideo({
+        ...common,
+        frames: { fg: once(fgBatch), bg: once(bgBatch) },
+      }),
+    ]);
+    assert.ok(given.validated >= 12, `${mode}: ${given.validated}`);
+    assert.equal(given.validated, seeking.validated, mode);
+    assert.deepEqual(
+      Array.from(given.confidence),
+      Array.from(seeking.confidence),
+      mode,
+    );
+    assert.ok(given.mean > 0.9, `${mode}: ${given.mean}`);
+  }
 });
 
 Deno.test("mode none checks nothing, and a map that steps back is refused", async () => {
