@@ -481,6 +481,11 @@ export async function validateVideo(
     end: number,
   ) => {
     let bgFrame: IndexedFrame | undefined;
+    // Asked for now, so both decodes start together (a generator starts
+    // its decode on the first request).
+    let bgFirst: Promise<IteratorResult<IndexedFrame>> | undefined = bgFrames
+      .next();
+    bgFirst.catch(() => {});
     let indices: number[] = [];
     let fgData = new Uint8Array(PAIR_BATCH * size);
     let bgData = new Uint8Array(PAIR_BATCH * size);
@@ -489,7 +494,8 @@ export async function validateVideo(
         if (f.index > end) break;
         const j = map[f.index];
         while (!bgFrame || bgFrame.index < j) {
-          const next = await bgFrames.next();
+          const next = await (bgFirst ?? bgFrames.next());
+          bgFirst = undefined;
           if (next.done) break;
           bgFrame = next.value;
         }
@@ -534,27 +540,43 @@ export async function validateVideo(
         n - 1,
       );
     } else {
-      for (const run of decodePlan(wanted, map, fg, bg)) {
-        const j0 = map[run.start], j1 = map[run.end];
-        const decode = (path: string, crop: Rect | undefined, first: number) =>
-          decodeFrames({
-            path,
-            format: { width, height, channels: 1 },
-            crop,
-            start: first > 0
-              ? seekPlan(path === fg.path ? fg : bg, first)
-              : undefined,
-            maxFrames: (path === fg.path ? run.end - run.start : j1 - j0) + 1,
-            sourcePixFmt,
-            batch: PAIR_BATCH,
-            signal: options.signal,
-          });
-        await pairUp(
-          framesOf(decode(fg.path, plan.fgRegion, run.start), size, run.start),
-          framesOf(decode(bg.path, plan.bgRegion, j0), size, j0),
-          run.end,
-        );
-      }
+      const runs = decodePlan(wanted, map, fg, bg);
+      const decode = (
+        video: MediaInfo,
+        crop: Rect | undefined,
+        first: number,
+        count: number,
+      ) =>
+        decodeFrames({
+          path: video.path,
+          format: { width, height, channels: 1 },
+          crop,
+          start: first > 0 ? seekPlan(video, first) : undefined,
+          maxFrames: count,
+          sourcePixFmt,
+          batch: PAIR_BATCH,
+          signal: options.signal,
+        });
+      // Two runs at a time: a seek's decode is mostly one thread (a few
+      // tenths of a second for a 1080p GOP), so two keep both cores busy.
+      let next = 0;
+      const lane = async () => {
+        while (next < runs.length && failure === undefined) {
+          const run = runs[next++];
+          const j0 = map[run.start], j1 = map[run.end];
+          await pairUp(
+            framesOf(
+              decode(fg, plan.fgRegion, run.start, run.end - run.start + 1),
+              size,
+              run.start,
+            ),
+            framesOf(decode(bg, plan.bgRegion, j0, j1 - j0 + 1), size, j0),
+            run.end,
+          );
+        }
+      };
+      const lanes = await Promise.allSettled([lane(), lane()]);
+      for (const l of lanes) if (l.status === "rejected") throw l.reason;
     }
     await Promise.all(inFlight);
     if (failure) throw failure;
