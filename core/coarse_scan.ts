@@ -52,8 +52,11 @@ export interface ScanOptions {
 export interface ScanDecodeOptions extends ScanOptions {
   /** Decoder threads (default: ffmpeg's choice). */
   readonly threads?: number;
-  /** Checked after every batch: true stops the decode there. */
-  readonly stop?: () => boolean;
+  /**
+   * Ends the decode where it is (frames in flight are dropped; the scanner
+   * can go on with frames from elsewhere). Unlike `signal`, not an error.
+   */
+  readonly stop?: AbortSignal;
   /** Go on filling this scanner (frames it has seen are skipped) instead of a new one. */
   readonly scanner?: CoarseScanner;
   /** Abort. */
@@ -140,19 +143,28 @@ export async function scanCoarse(
   options: ScanDecodeOptions,
 ): Promise<CoarseScanner> {
   const scanner = options.scanner ?? new CoarseScanner(options);
-  for await (
-    const batch of decodeFrames({
-      path: options.info.path,
-      format: options.format,
-      sourcePixFmt: options.info.pixFmt,
-      threads: options.threads,
-      skipLoopFilter: shrinksTwice(options.info, options.format),
-      batch: 16,
-      signal: options.signal,
-    })
-  ) {
-    await scanner.push(batch);
-    if (options.stop?.()) break;
+  const { stop, signal } = options;
+  if (stop?.aborted) return scanner;
+  const signals = [signal, stop].filter((s) => s !== undefined);
+  try {
+    for await (
+      const batch of decodeFrames({
+        path: options.info.path,
+        format: options.format,
+        sourcePixFmt: options.info.pixFmt,
+        threads: options.threads,
+        skipLoopFilter: shrinksTwice(options.info, options.format),
+        batch: 16,
+        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+      })
+    ) {
+      await scanner.push(batch);
+      if (stop?.aborted) break;
+    }
+  } catch (err) {
+    // A stop (not an interrupt) kills ffmpeg mid-batch: no need to wait
+    // for the batch to fill.
+    if (!stop?.aborted || signal?.aborted) throw err;
   }
   return scanner;
 }

@@ -716,7 +716,7 @@ async function compositeInto(
     // sure, both analysis decodes stop there and the encoder's side outputs
     // carry on (see speculation.ts).
     let nextEarly = speculative ? 16 : Infinity;
-    let stopScans = false;
+    const stopScans = new AbortController();
     let oneRun: number | undefined; // first bg frame of the guessed map
     const fgScanOptions: ScanDecodeOptions = {
       info: fg,
@@ -724,7 +724,7 @@ async function compositeInto(
       samples: 9,
       threads: scanThreads,
       keepIndices: candidates,
-      stop: () => stopScans,
+      stop: stopScans.signal,
       onBatch: async (b) => {
         // Samples feed the lock until the placement is decided.
         for (let k = 0; lock && !bgStream.streaming && k < b.count; k++) {
@@ -745,7 +745,7 @@ async function compositeInto(
       format: bgFormat,
       samples: 40,
       threads: scanThreads,
-      stop: () => stopScans,
+      stop: stopScans.signal,
       onBatch: async (b) => {
         await bgStream.push(b);
         const count = b.start + b.count;
@@ -766,7 +766,7 @@ async function compositeInto(
               // frames (composeOnGuess): along a pan the lock's pairs can
               // sit a few pixels over at another moment.
               oneRun = k;
-              stopScans = true;
+              stopScans.abort();
               return;
             }
             await startStreaming(c.placement, c.offsetHint);
