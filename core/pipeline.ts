@@ -85,6 +85,7 @@ import {
   coarsePlacement,
   coarseSizes,
   exactCandidates,
+  exactMemo,
   exactPlacement,
   refineFrames,
 } from "./placement.ts";
@@ -532,6 +533,8 @@ async function compositeInto(
     );
   let early: CoarsePlacement | undefined; // the lock's decision mid-decode
   let guess: Guess | undefined;
+  // The exact searches of the run share their work (see ExactMemo).
+  const memo = exactMemo();
   let guessComposing: Promise<void> | undefined;
   let guessChecked: Promise<ValidationResult> | undefined;
   /**
@@ -563,6 +566,7 @@ async function compositeInto(
       current: at,
       // The guess follows the moved moment; the final analysis weighs it.
       weighStay: false,
+      memo,
     });
     const first = start + exact.shift;
     if (first < 0 || first + fg.frames > bg.frames) return undefined;
@@ -1106,6 +1110,7 @@ async function compositeInto(
           signal: options.signal,
           coarse: { fg: (i) => fgScan.frame(i), bg: (j) => bgStream.frame(j) },
           current: placement,
+          memo,
         },
       );
       lap("refine");

@@ -20,7 +20,7 @@ import { type MediaInfo, seekCost } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
 import { downscale2 } from "./ncc.ts";
 import { scanMoments } from "./moment_scan.ts";
-import type { Locator, Placement, RefinePair } from "./types.ts";
+import type { LocateResult, Locator, Placement, RefinePair } from "./types.ts";
 
 /** Longest side of the bg in the coarse search (the fg is scaled alike). */
 const COARSE_WIDTH = 480;
@@ -266,6 +266,28 @@ export interface ExactPlacement {
 }
 
 /**
+ * What one {@link exactPlacement} call leaves for a later one of the same
+ * run (composing on a guess pins on the fg's first frames; the analysis
+ * pins again over the whole fg, often on those frames too): the locator's
+ * answer per window of coarse frames, and the full-resolution pins.
+ */
+export interface ExactMemo {
+  /** Locator answers by group and window (the coarse frames are the run's own). */
+  readonly located: Map<string, LocateResult>;
+  /** Pins made: on which (fg, bg) frames, around which placement, with what result. */
+  readonly pins: {
+    readonly pairs: readonly { fg: number; bg: number }[];
+    readonly around: Placement;
+    readonly placement: Placement;
+  }[];
+}
+
+/** An empty {@link ExactMemo}. */
+export function exactMemo(): ExactMemo {
+  return { located: new Map(), pins: [] };
+}
+
+/**
  * Pins the placement on same-moment pairs. First, at the coarse scale, each
  * picked fg frame is searched in bg frames map[i] + Δ for Δ in ±span (a
  * locate over those frames): when the camera moves, a crop a few pixels off
@@ -296,6 +318,8 @@ export async function exactPlacement(
      * saves a full-resolution pin (two seeks).
      */
     weighStay?: boolean;
+    /** Work of earlier calls in this run, reused where inputs are the same. */
+    memo?: ExactMemo;
   },
 ): Promise<ExactPlacement> {
   const { s, fs, bw, bh, fw, fh } = coarseSizes(fg, bg, options.unscaled);
@@ -368,12 +392,14 @@ export async function exactPlacement(
     const fgImages = await Promise.all(group.map((p) => fgCoarse(p.fg)));
     const window = await bgCoarse(first, last);
     try {
-      const found = await locator.locate({
+      const key = `${group.map((p) => p.fg)}|${first}-${last}|${sw}x${sh}`;
+      const found = options.memo?.located.get(key) ?? await locator.locate({
         fg: fgImages,
         bg: window,
         unscaled: true,
         precision: options.precision,
       });
+      options.memo?.located.set(key, found);
       for (const m of found.matches) {
         const p = group[m.fg];
         perPick[g + m.fg] = {
@@ -446,29 +472,17 @@ export async function exactPlacement(
     1,
     options.fullPicks ?? (fg.width * fg.height > 1_000_000 ? 1 : 2),
   );
-  const full = picks
+  const agreeing = picks
     .map((p, k) => ({ p, m: perPick[k] }))
     .filter((e) =>
       e.m && Math.abs(e.m.placement.x - vote.x) <= 1 &&
       Math.abs(e.m.placement.y - vote.y) <= 1
     )
     .sort((a, b) => b.m!.placement.confidence - a.m!.placement.confidence)
-    .slice(0, count)
     .map((e) => e.p);
-  // Started now, awaited with the bg windows: the two seeks run together.
-  const fgFull = Promise.all(
-    full.map(async (p) =>
-      (await grabGray(
-        fg,
-        p.fg,
-        1,
-        { width: fg.width, height: fg.height },
-        undefined,
-        signal,
-      ))[0]
-    ),
-  );
-  fgFull.catch(() => {});
+  const full = agreeing.slice(0, count);
+  /** The fg frames of `full` at full resolution, grabbed once. */
+  let fgFull: Promise<GrayImage[]> | undefined;
   // The fg as it appears in the bg, in bg pixels.
   const fgW = Math.round(fg.width * scale), fgH = Math.round(fg.height * scale);
   const guess: Placement = {
@@ -483,6 +497,32 @@ export async function exactPlacement(
     delta: number,
     around: Placement,
   ): Promise<Placement> => {
+    // A pin made earlier in the run on agreeing picks at this moment,
+    // around this placement, saw the very pixels this one would.
+    const bgOf = (p: { bg: number }) =>
+      Math.max(0, Math.min(bg.frames - 1, p.bg + delta));
+    const same = (a: Placement, b: Placement) =>
+      a.x === b.x && a.y === b.y && a.scale === b.scale;
+    const made = options.memo?.pins.find((m) =>
+      same(m.around, around) && m.pairs.length === full.length &&
+      m.pairs.every((q) =>
+        agreeing.some((p) => p.fg === q.fg && bgOf(p) === q.bg)
+      )
+    );
+    if (made) return made.placement;
+    // Started with the bg windows: the seeks run together.
+    fgFull ??= Promise.all(
+      full.map(async (p) =>
+        (await grabGray(
+          fg,
+          p.fg,
+          1,
+          { width: fg.width, height: fg.height },
+          undefined,
+          signal,
+        ))[0]
+      ),
+    );
     // Even window origin, so a halved window keeps whole coordinates.
     const x0 = Math.max(0, around.x - radius - 2) & ~1;
     const y0 = Math.max(0, around.y - radius - 2) & ~1;
@@ -495,10 +535,9 @@ export async function exactPlacement(
     const [fgs, windows] = await Promise.all([
       fgFull,
       Promise.all(full.map(async (l) => {
-        const j = Math.max(0, Math.min(bg.frames - 1, l.bg + delta));
         return (await grabGray(
           bg,
-          j,
+          bgOf(l),
           1,
           { width: win.width, height: win.height },
           win,
@@ -512,13 +551,19 @@ export async function exactPlacement(
       originX: win.x,
       originY: win.y,
     }));
-    return await refineHalvedFirst(
+    const placement = await refineHalvedFirst(
       locator,
       pairs,
       around,
       radius,
       fg.width * fg.height,
     );
+    options.memo?.pins.push({
+      pairs: full.map((p) => ({ fg: p.fg, bg: bgOf(p) })),
+      around,
+      placement,
+    });
+    return placement;
   };
   const moved = await pinAt(shift, guess);
   if (shift === 0 || options.weighStay === false) {
