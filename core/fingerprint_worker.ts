@@ -21,6 +21,7 @@ import {
 import type { Rect } from "./frame_reader.ts";
 import { registry } from "./registry.ts";
 import { lockTests } from "./stream_lock.ts";
+import { release } from "./release.ts";
 import {
   loadValidator,
   type ValidateBatchTask,
@@ -93,7 +94,9 @@ serveTasks<
 >(async (task) => {
   if (task.type === "pairs") {
     if (!validator) throw new Error("analysis worker: no validator");
-    return await validateTask(await validator, task);
+    const done = await validateTask(await validator, task);
+    release(task.fg.buffer, task.bg.buffer);
+    return done;
   }
   if (task.type === "lock") {
     const result = lockTests(task.samples, task.probes);
@@ -122,7 +125,12 @@ serveTasks<
       for (let f = 0; f < members.length; f++) {
         members[f].compute(adaptFrame(frame, members[f].input), tables[f], k);
       }
+      // The crop's copy (not the batch itself: an uncropped frame is a
+      // view on it).
+      if (frame.data.buffer !== task.data.buffer) release(frame.data.buffer);
     }
+    // The batch is this worker's own (sent or copied to it), done with.
+    release(task.data.buffer);
     return {
       result: tables,
       transfer: tables.map((t) => t.buffer as ArrayBuffer),

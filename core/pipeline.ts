@@ -476,17 +476,28 @@ async function compositeInto(
       height: r.height * bh / bg.height,
     };
   };
-  /** bg frames to keep for the exact search: around each candidate's moment. */
-  const windowsAt = (hint: number | undefined): FrameWindow[] => {
+  /**
+   * bg frames to keep for the exact search: around each candidate's moment
+   * (a hint from the lock's probes can be half a probe gap off; one pinned
+   * on same-moment frames cannot).
+   */
+  const windowsAt = (
+    hint: number | undefined,
+    pinned: boolean,
+  ): FrameWindow[] => {
     if (hint === undefined || bgStream.retained) return [];
-    const slack = span + probeInterval(bg.fps) + 2;
+    const slack = span + (pinned ? 0 : probeInterval(bg.fps)) + 2;
     return [...candidates].map((i) => {
       const t = fg.times[Math.min(i, fg.times.length - 1)] + hint;
       const j = nearestIndex(bg.times, bg.times.length, t);
       return { first: j - slack, last: j + slack };
     });
   };
-  const startStreaming = async (at: Placement, hint?: number) => {
+  const startStreaming = async (
+    at: Placement,
+    hint?: number,
+    pinned = false,
+  ) => {
     placement = at;
     offsetHint = hint;
     await bgStream.setRegion({
@@ -495,7 +506,7 @@ async function compositeInto(
       pool,
       label: "fingerprint bg",
       progress: log.progress,
-    }, windowsAt(hint));
+    }, windowsAt(hint, pinned));
   };
   /** The placement from the lock's pairs, when the locator confirms them. */
   const fromLock = async (
@@ -579,7 +590,7 @@ async function compositeInto(
     // the pinned pixel and moment.
     const hint = bg.times[first] - fg.times[0];
     early = { ...early!, placement: exact.placement, offsetHint: hint };
-    await startStreaming(exact.placement, hint);
+    await startStreaming(exact.placement, hint, true);
     log.debug(
       `composing on a guess: (${g.placement.x}, ${g.placement.y}), bg frames from ${first}`,
     );
