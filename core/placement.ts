@@ -20,6 +20,7 @@ import { type MediaInfo, seekCost } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
 import { downscale2 } from "./ncc.ts";
 import { scanMoments } from "./moment_scan.ts";
+import { release } from "./release.ts";
 import type { LocateResult, Locator, Placement, RefinePair } from "./types.ts";
 
 /** Longest side of the bg in the coarse search (the fg is scaled alike). */
@@ -558,6 +559,7 @@ export async function exactPlacement(
       radius,
       fg.width * fg.height,
     );
+    release(...windows.map((w) => w.data.buffer));
     options.memo?.pins.push({
       pairs: full.map((p) => ({ fg: p.fg, bg: bgOf(p) })),
       around,
@@ -566,10 +568,11 @@ export async function exactPlacement(
     return placement;
   };
   const moved = await pinAt(shift, guess);
-  if (shift === 0 || options.weighStay === false) {
-    return { placement: moved, shift };
-  }
-  return { placement: moved, shift, stay: await pinAt(0, options.current) };
+  const stay = shift === 0 || options.weighStay === false
+    ? undefined
+    : await pinAt(0, options.current);
+  if (fgFull) release(...(await fgFull).map((f) => f.data.buffer));
+  return stay ? { placement: moved, shift, stay } : { placement: moved, shift };
 }
 
 /**
@@ -623,16 +626,18 @@ export async function refineHalvedFirst(
 ): Promise<Placement> {
   let near = guess, r = radius;
   if (radius > 2 && fgArea > 250_000) {
+    const halved = pairs.map((p) => ({
+      fg: downscale2(p.fg),
+      bg: downscale2(p.bg),
+      originX: p.originX / 2,
+      originY: p.originY / 2,
+    }));
     const half = await locator.refine(
-      pairs.map((p) => ({
-        fg: downscale2(p.fg),
-        bg: downscale2(p.bg),
-        originX: p.originX / 2,
-        originY: p.originY / 2,
-      })),
+      halved,
       { ...guess, x: Math.round(guess.x / 2), y: Math.round(guess.y / 2) },
       Math.ceil(radius / 2) + 1,
     );
+    release(...halved.flatMap((p) => [p.fg.data.buffer, p.bg.data.buffer]));
     near = { ...half, x: half.x * 2, y: half.y * 2 };
     r = 2;
   }

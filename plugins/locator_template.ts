@@ -48,6 +48,7 @@ import {
   prepareTemplate,
   pyramid,
 } from "../core/ncc.ts";
+import { release } from "../core/release.ts";
 import { phaseCorrelate } from "../core/phase_correlation.ts";
 import { parabolicOffset, parabolicPeakValue } from "../core/subpixel.ts";
 import type {
@@ -556,6 +557,16 @@ function searchUnscaled(
     }
     result.push(cands[0]);
   }
+  // Freed now, not at V8's next collection (a window of 34 coarse frames
+  // leaves ~11 MB): the pyramids above level 0 (the caller's images), the
+  // integrals, the templates.
+  release(
+    ...[...fgPyr, ...bgPyr].flatMap((p) =>
+      p.slice(1).map((g) => g.data.buffer)
+    ),
+    ...coarseIntegrals.flatMap((i) => [i.sum.buffer, i.sumSq.buffer]),
+    ...templates.flat().map((t) => t.data.buffer),
+  );
   return result;
 }
 
