@@ -30,6 +30,7 @@ import {
   cropFrame,
   type FrameFormat,
   type GrayImage,
+  grayStdDev,
   resizeArea,
   toGray,
 } from "./frame.ts";
@@ -236,21 +237,11 @@ function summary(m: Media): MediaSummary {
   };
 }
 
-function std(g: GrayImage): number {
-  let s = 0, q = 0;
-  for (const v of g.data) {
-    s += v;
-    q += v * v;
-  }
-  const n = g.data.length || 1;
-  return Math.sqrt(Math.max(0, q / n - (s / n) ** 2));
-}
-
 /** `count` informative samples spread over those given (blank ones passed over). */
 function informative(samples: Samples, count: number): Samples {
   const keep: number[] = [];
   samples.images.forEach((g, k) => {
-    if (std(g) >= BLANK_STD) keep.push(k);
+    if (grayStdDev(g) >= BLANK_STD) keep.push(k);
   });
   const chosen = spreadIndices(keep.length, count).map((i) => keep[i]);
   return {

@@ -19,11 +19,10 @@ import {
   type GrayImage,
 } from "./frame.ts";
 import type { Rect } from "./frame_reader.ts";
-import { registry } from "./registry.ts";
+import { type PluginSpec, registry } from "./registry.ts";
 import { lockTests } from "./stream_lock.ts";
 import { release } from "./release.ts";
 import {
-  loadValidator,
   type ValidateBatchTask,
   validateTask,
   type ValidatorSpec,
@@ -32,14 +31,7 @@ import type { FeatureArray, Fingerprinter, Validator } from "./types.ts";
 import { serveTasks } from "./worker_pool.ts";
 
 /** One fingerprinter to load in the worker. */
-export interface FingerprinterSpec {
-  /** Registered name. */
-  readonly name: string;
-  /** Options for its factory. */
-  readonly options?: Record<string, unknown>;
-  /** Module URL when it is a user plugin. */
-  readonly moduleUrl?: string;
-}
+export type FingerprinterSpec = PluginSpec;
 
 /** First task: which fingerprinters to run. */
 export interface InitTask {
@@ -80,12 +72,12 @@ let ready: Promise<void> = Promise.resolve();
 let validator: Promise<Validator> | undefined;
 
 async function load(specs: readonly FingerprinterSpec[]): Promise<void> {
+  // One after another: specs may share a user module.
+  const built: Fingerprinter[] = [];
   for (const s of specs) {
-    if (s.moduleUrl) await registry.registerModule(s.moduleUrl);
+    built.push(await registry.createFromSpec("fingerprinter", s));
   }
-  members = await Promise.all(
-    specs.map((s) => registry.create("fingerprinter", s.name, s.options)),
-  );
+  members = built;
 }
 
 serveTasks<
@@ -107,7 +99,7 @@ serveTasks<
   }
   if (task.type === "init") {
     if (task.validator) {
-      validator = loadValidator(task.validator);
+      validator = registry.createFromSpec("validator", task.validator);
       validator.catch(() => {}); // raised by the first pairs task
     }
     ready = load(task.fingerprinters);

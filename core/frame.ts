@@ -39,6 +39,22 @@ export function frameBytes(format: FrameFormat): number {
   return format.width * format.height * format.channels;
 }
 
+/**
+ * Standard deviation of a gray image's levels: how much texture it has
+ * (blank or flat frames have next to none, and match anything).
+ */
+export function grayStdDev(g: GrayImage): number {
+  const n = g.data.length;
+  let s = 0, q = 0;
+  for (let i = 0; i < n; i++) {
+    const v = g.data[i];
+    s += v;
+    q += v * v;
+  }
+  const mean = s / Math.max(1, n);
+  return Math.sqrt(Math.max(0, q / Math.max(1, n) - mean * mean));
+}
+
 /** True when two formats describe the same layout. */
 export function sameFormat(a: FrameFormat, b: FrameFormat): boolean {
   return a.width === b.width && a.height === b.height &&

@@ -3,6 +3,7 @@ import {
   adaptFrame,
   cropFrame,
   type Frame,
+  grayStdDev,
   resizeArea,
   toGray,
 } from "./frame.ts";
@@ -64,4 +65,14 @@ Deno.test("toGray uses BT.601 weights and adaptFrame refuses gray → RGB", () =
     () => adaptFrame(gray(2, 2, () => 0), { width: 2, height: 2, channels: 3 }),
     RangeError,
   );
+});
+
+Deno.test("grayStdDev: 0 for a flat image, half the swing for two levels", () => {
+  assert.equal(
+    grayStdDev({ width: 4, height: 2, data: new Uint8Array(8).fill(90) }),
+    0,
+  );
+  const halves = Uint8Array.from([0, 255, 0, 255, 255, 0, 255, 0]);
+  assert.equal(grayStdDev({ width: 4, height: 2, data: halves }), 127.5);
+  assert.equal(grayStdDev({ width: 0, height: 0, data: new Uint8Array(0) }), 0);
 });

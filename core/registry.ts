@@ -28,6 +28,16 @@ interface Entry {
 }
 
 /** Looks plugins up by kind and name; loads them on first use. */
+/** A plugin to build elsewhere (in a worker): by name, with its options. */
+export interface PluginSpec {
+  /** Registered name. */
+  readonly name: string;
+  /** Options for its factory. */
+  readonly options?: Record<string, unknown>;
+  /** Module URL when it is a user plugin. */
+  readonly moduleUrl?: string;
+}
+
 export class Registry {
   #entries = new Map<string, Entry>();
   #loaded = new Map<string, PluginDefinition>();
@@ -140,6 +150,19 @@ export class Registry {
   ): Promise<PluginKinds[K]> {
     const def = await this.definition(kind, name);
     return def.create(options) as PluginKinds[K];
+  }
+
+  /**
+   * Builds the plugin a spec names, importing its module first when it is
+   * a user plugin (a worker has a registry of its own, with only the
+   * built-in plugins in it).
+   */
+  async createFromSpec<K extends PluginKind>(
+    kind: K,
+    spec: PluginSpec,
+  ): Promise<PluginKinds[K]> {
+    if (spec.moduleUrl) await this.registerModule(spec.moduleUrl);
+    return await this.create(kind, spec.name, spec.options);
   }
 
   /** Loads every registered definition (for `--help`). */

@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { GrayImage } from "./frame.ts";
+import { type GrayImage, grayStdDev } from "./frame.ts";
 import { nccMap, prepareTemplate, pyramid } from "./ncc.ts";
 
 /** Tuning of {@link PlacementLock}. */
@@ -248,7 +248,7 @@ export class PlacementLock {
    * probe. Returns false for a blank sample (nothing to match on).
    */
   addSample(index: number, image: GrayImage): boolean {
-    if (stdDev(image) < this.#minStd) return false;
+    if (grayStdDev(image) < this.#minStd) return false;
     const levels = pyramid(image, this.level);
     if (levels.length <= this.level) return false;
     const sample: Sample = { index, levels, best: [], climbed: new Set() };
@@ -487,16 +487,4 @@ export class PlacementLock {
     }
     return best;
   }
-}
-
-function stdDev(g: GrayImage): number {
-  const n = g.width * g.height;
-  let s = 0, q = 0;
-  for (let i = 0; i < n; i++) {
-    const v = g.data[i];
-    s += v;
-    q += v * v;
-  }
-  const mean = n > 0 ? s / n : 0;
-  return Math.sqrt(Math.max(0, n > 0 ? q / n - mean * mean : 0));
 }

@@ -8,18 +8,11 @@
  */
 
 import type { GrayImage } from "./frame.ts";
-import { registry } from "./registry.ts";
+import type { PluginSpec } from "./registry.ts";
 import type { ValidatePair, Validator } from "./types.ts";
 
 /** Which validator a worker builds. */
-export interface ValidatorSpec {
-  /** Registered validator name. */
-  readonly name: string;
-  /** Options for its factory. */
-  readonly options?: Record<string, unknown>;
-  /** Module URL when it is a user plugin. */
-  readonly moduleUrl?: string;
-}
+export type ValidatorSpec = PluginSpec;
 
 /** A batch of pairs: `count` fg frames and as many bg frames, each `width × height` gray. */
 export interface ValidateBatchTask {
@@ -35,12 +28,6 @@ export interface ValidateBatchTask {
   readonly fg: Uint8Array;
   /** Packed bg frames, pair k's at the same slot as its fg frame (transferred). */
   readonly bg: Uint8Array;
-}
-
-/** Builds the validator a spec names (loading a user plugin first). */
-export async function loadValidator(spec: ValidatorSpec): Promise<Validator> {
-  if (spec.moduleUrl) await registry.registerModule(spec.moduleUrl);
-  return await registry.create("validator", spec.name, spec.options);
 }
 
 /** Splits a packed batch into the validator's pairs (views, no copies). */

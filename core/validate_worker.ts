@@ -8,11 +8,11 @@
  */
 
 import {
-  loadValidator,
   type ValidateBatchTask,
   validateTask,
   type ValidatorSpec,
 } from "./validate_tasks.ts";
+import { registry } from "./registry.ts";
 import type { Validator } from "./types.ts";
 import { serveTasks } from "./worker_pool.ts";
 
@@ -26,7 +26,7 @@ let validator: Promise<Validator> | undefined;
 serveTasks<ValidateInitTask | ValidateBatchTask, Float32Array | null>(
   async (task) => {
     if (task.type === "init") {
-      validator = loadValidator(task);
+      validator = registry.createFromSpec("validator", task);
       await validator;
       return { result: null };
     }

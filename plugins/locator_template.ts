@@ -38,7 +38,12 @@
  */
 
 import { defaultPoolSize, WorkerPool } from "../core/worker_pool.ts";
-import { cropFrame, type GrayImage, resizeArea } from "../core/frame.ts";
+import {
+  cropFrame,
+  type GrayImage,
+  grayStdDev,
+  resizeArea,
+} from "../core/frame.ts";
 import {
   type IntegralImages,
   integralImages,
@@ -889,19 +894,6 @@ export interface ScaledCandidate extends SampleBest {
   fresh: boolean;
 }
 
-/** Gray-level standard deviation (how much texture a sample has). */
-function stdDev(g: GrayImage): number {
-  let s = 0, q = 0;
-  const n = g.data.length;
-  for (let i = 0; i < n; i++) {
-    const v = g.data[i];
-    s += v;
-    q += v * v;
-  }
-  const mean = s / Math.max(1, n);
-  return Math.sqrt(Math.max(0, q / Math.max(1, n) - mean * mean));
-}
-
 /** Up to `n` indices of `0..count-1`, evenly spread. */
 function spread(count: number, n: number): number[] {
   if (n >= count) return Array.from({ length: count }, (_, i) => i);
@@ -1074,7 +1066,7 @@ async function sweep(
     1,
     Math.floor(o.sweepBudget / Math.max(1, perPair)),
   );
-  const byTexture = fg.map((g, k) => ({ k, std: stdDev(g) }))
+  const byTexture = fg.map((g, k) => ({ k, std: grayStdDev(g) }))
     .sort((a, b) => b.std - a.std)
     .map((e) => e.k);
   let fgSel = byTexture, bgSel = spread(bg.length, bg.length);
