@@ -43,7 +43,11 @@ export interface Fingerprinter {
   readonly coarse: boolean;
   /** A zeroed table able to hold `count` features. */
   createTable(count: number): FeatureArray;
-  /** Computes the feature of `frame` (already in `input` format) into `table` at slot `index`. */
+  /**
+   * Computes the feature of `frame` (already in `input` format) into `table`
+   * at slot `index`. The frame's memory is freed after the call: keep
+   * nothing that views it.
+   */
   compute(frame: Frame, table: FeatureArray, index: number): void;
   /** Distance in [0, 1] between feature `i` of `a` and feature `j` of `b` (0 = same). */
   distance(a: FeatureArray, i: number, b: FeatureArray, j: number): number;
@@ -210,6 +214,7 @@ export interface Locator {
   /**
    * Searches within `radius` px (bg coordinates) of `guess` on same-moment
    * full-resolution pairs, at the guess's scale; returns the best placement.
+   * The pairs' memory is freed once it resolves: keep nothing that views it.
    */
   refine(
     pairs: readonly RefinePair[],
@@ -230,7 +235,10 @@ export interface ValidatePair {
 export interface Validator {
   /** Registry name, e.g. `msssim`. */
   readonly name: string;
-  /** Confidence per pair. */
+  /**
+   * Confidence per pair. The pairs' memory is freed once it resolves: keep
+   * nothing that views it.
+   */
   validate(
     pairs: readonly ValidatePair[],
   ): Float32Array | Promise<Float32Array>;
