@@ -611,7 +611,17 @@ async function compositeInto(
       frameMap: g.frameMap,
       mode: checkMode,
     };
-    const plan = checkMode !== "none" ? checkPlan(checked) : undefined;
+    const checking = {
+      ...checked,
+      validator,
+      validatorModuleUrl: validatorUrl,
+      pool,
+      signal: options.signal,
+    };
+    // Sampled checks only: their frames (a hundred at most) wait in memory
+    // for the workers, while checking every frame must not (a slow check
+    // of a long video would hold gigabytes), so `all` still decodes beside.
+    const plan = checkMode === "sample" ? checkPlan(checked) : undefined;
     const checkSides = plan
       ? await Promise.all([
         SideOutput.open(dir, plan.width * plan.height),
@@ -637,19 +647,17 @@ async function compositeInto(
         pixFmt: "gray",
       });
       guessChecked = validateVideo({
-        ...checked,
-        validator,
-        validatorModuleUrl: validatorUrl,
-        pool,
-        signal: options.signal,
+        ...checking,
         frames: {
           fg: readAhead(fgCheck.frames(1)),
           bg: readAhead(bgCheck.frames(1)),
         },
       });
-      guessChecked.catch(() => {});
       guessChecked.finally(closeChecks).catch(() => {});
+    } else if (checkMode !== "none") {
+      guessChecked = validateVideo(checking);
     }
+    guessChecked?.catch(() => {});
     const stop = new AbortController();
     const abort = () => stop.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", abort);

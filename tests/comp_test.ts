@@ -282,3 +282,25 @@ Deno.test("composing on the lock's guess gives the very video and pixel check co
   assert.ok(guessed.checked.filter((v) => v > 0.9).length >= 8);
   assert.deepEqual(guessed.checked, after.checked);
 });
+
+Deno.test("composing on a guess with --validate all checks every frame", async () => {
+  const spec = standardPairs.find((s) => s.name === "offset_crop")!;
+  const pair = await makePair(spec, dir);
+  const out = join(dir, "out_guess_all.mp4");
+  // The guess path is taken within 3 tries (see the pixel tests above).
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const r = await composite({
+      bg: pair.bg,
+      fg: pair.fg,
+      output: out,
+      overwrite: true,
+      preset: "ultrafast",
+      validate: "all",
+    });
+    if (r.guess !== "held") continue;
+    assert.equal(r.validation!.validated, r.frameMap.length);
+    assert.ok(r.validation!.mean > 0.9, `mean ${r.validation!.mean}`);
+    return;
+  }
+  assert.fail("the guess path was not taken in 3 tries");
+});
