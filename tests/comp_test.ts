@@ -5,7 +5,11 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { composite } from "../mod.ts";
+import {
+  composite,
+  type CompositeOptions,
+  type CompositeResult,
+} from "../mod.ts";
 import { decodeAll } from "../core/frame_reader.ts";
 import { probe } from "../core/probe.ts";
 import { runText } from "../core/process.ts";
@@ -241,23 +245,32 @@ for (
   });
 }
 
-Deno.test("composing on the lock's guess gives the very video and pixel check composing after the analysis does", async () => {
+/** comp of offset_crop (a pair composed on the lock's guess) at ultrafast. */
+async function compOffsetCrop(
+  out: string,
+  extra: Partial<CompositeOptions>,
+): Promise<CompositeResult> {
   const spec = standardPairs.find((s) => s.name === "offset_crop")!;
   const pair = await makePair(spec, dir);
+  return await composite({
+    bg: pair.bg,
+    fg: pair.fg,
+    output: join(dir, out),
+    overwrite: true,
+    preset: "ultrafast",
+    ...extra,
+  });
+}
+
+Deno.test("composing on the lock's guess gives the very video and pixel check composing after the analysis does", async () => {
   const md5 = async (speculate: boolean) => {
-    const out = join(dir, `out_guess_${speculate}.mp4`);
+    const name = `out_guess_${speculate}.mp4`;
+    const out = join(dir, name);
     // Whether the lock is sure early enough depends on how the two decodes
     // and the workers interleave; it is, nearly always, within 3 tries.
     let checked: number[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = await composite({
-        bg: pair.bg,
-        fg: pair.fg,
-        output: out,
-        overwrite: true,
-        preset: "ultrafast",
-        speculate,
-      });
+      const r = await compOffsetCrop(name, { speculate });
       // The guess's check takes its frames from the encoder's decode; the
       // other seeks into the files: the same pairs, the same scores.
       checked = Array.from(r.validation!.confidence);
@@ -284,19 +297,9 @@ Deno.test("composing on the lock's guess gives the very video and pixel check co
 });
 
 Deno.test("composing on a guess with --validate all checks every frame", async () => {
-  const spec = standardPairs.find((s) => s.name === "offset_crop")!;
-  const pair = await makePair(spec, dir);
-  const out = join(dir, "out_guess_all.mp4");
   // The guess path is taken within 3 tries (see the pixel tests above).
   for (let attempt = 0; attempt < 3; attempt++) {
-    const r = await composite({
-      bg: pair.bg,
-      fg: pair.fg,
-      output: out,
-      overwrite: true,
-      preset: "ultrafast",
-      validate: "all",
-    });
+    const r = await compOffsetCrop("out_guess_all.mp4", { validate: "all" });
     if (r.guess !== "held") continue;
     assert.equal(r.validation!.validated, r.frameMap.length);
     assert.ok(r.validation!.mean > 0.9, `mean ${r.validation!.mean}`);
