@@ -23,3 +23,26 @@ Deno.test("nccMap scores a few positions the same with and without integral imag
   const flat = { width: 160, height: 100, data: new Uint8Array(16000) };
   assert.equal(nccMap(flat, template, 0, 0, 2, 2).score, 0);
 });
+
+Deno.test("nccMap's few-position path agrees with the tables at the image's edge and for odd widths", () => {
+  const image = texture(161, 101, 9);
+  for (
+    const [x, y, w, h] of [[68, 38, 93, 63], [0, 0, 91, 61], [3, 40, 157, 59]]
+  ) {
+    const template = crop(image, x, y, w, h);
+    // ±3 around the truth, partly outside the image: the range is clamped.
+    const few = new Float32Array(49), viaTables = new Float32Array(49);
+    const a = nccMap(image, template, x - 3, y - 3, x + 3, y + 3, { out: few });
+    const b = nccMap(image, template, x - 3, y - 3, x + 3, y + 3, {
+      out: viaTables,
+      integral: integralImages(image),
+    });
+    assert.deepEqual([a.x, a.y], [x, y]);
+    assert.deepEqual([b.x, b.y], [x, y]);
+    for (let k = 0; k < 49; k++) {
+      if (Number.isNaN(viaTables[k])) {
+        assert.ok(Number.isNaN(few[k]), `position ${k} is outside`);
+      } else assert.ok(Math.abs(few[k] - viaTables[k]) < 1e-5, `position ${k}`);
+    }
+  }
+});
