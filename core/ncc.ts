@@ -251,26 +251,7 @@ export function nccMap(
       if (!flatTemplate && varN > FLAT_EPS * q) {
         // The template is zero-mean, so Σ t·I already equals Σ t·(I − mean);
         // only the rounding residual of t needs correcting.
-        let dot = 0;
-        let ip = y * iw + x, tp = 0;
-        for (let row = 0; row < th; row++) {
-          const end = tp + tw;
-          let a = 0, b = 0, c = 0, d = 0;
-          let i = ip;
-          let k = tp;
-          // Four accumulators break the add dependency chain (≈2× faster).
-          for (; k + 3 < end; k += 4, i += 4) {
-            a += td[k] * img[i];
-            b += td[k + 1] * img[i + 1];
-            c += td[k + 2] * img[i + 2];
-            d += td[k + 3] * img[i + 3];
-          }
-          for (; k < end; k++, i++) a += td[k] * img[i];
-          dot += (a + b) + (c + d);
-          ip += iw;
-          tp = end;
-        }
-        dot -= residual * mean;
+        const dot = templateDot(img, iw, x, y, td, tw, th) - residual * mean;
         score = dot / (tnorm * Math.sqrt(varN));
         if (score > 1) score = 1;
         else if (score < -1) score = -1;
@@ -284,6 +265,38 @@ export function nccMap(
     }
   }
   return { x: bestX, y: bestY, score: best };
+}
+
+/** Σ template · image over the `tw × th` window whose top-left is (x, y). */
+function templateDot(
+  img: Uint8Array,
+  iw: number,
+  x: number,
+  y: number,
+  td: Float32Array,
+  tw: number,
+  th: number,
+): number {
+  let dot = 0;
+  let ip = y * iw + x, tp = 0;
+  for (let row = 0; row < th; row++) {
+    const end = tp + tw;
+    let a = 0, b = 0, c = 0, d = 0;
+    let i = ip;
+    let k = tp;
+    // Four accumulators break the add dependency chain (≈2× faster).
+    for (; k + 3 < end; k += 4, i += 4) {
+      a += td[k] * img[i];
+      b += td[k + 1] * img[i + 1];
+      c += td[k + 2] * img[i + 2];
+      d += td[k + 3] * img[i + 3];
+    }
+    for (; k < end; k++, i++) a += td[k] * img[i];
+    dot += (a + b) + (c + d);
+    ip += iw;
+    tp = end;
+  }
+  return dot;
 }
 
 /**
@@ -346,25 +359,7 @@ function nccFew(
         s += colS[come] - colS[gone];
         q += colQ[come] - colQ[gone];
       }
-      let dot = 0;
-      let ip = y * iw + x, tp = 0;
-      for (let row = 0; row < th; row++) {
-        const end = tp + tw;
-        let a = 0, b = 0, c = 0, d = 0;
-        let i = ip;
-        let k = tp;
-        // Four accumulators break the add dependency chain (as in nccMap).
-        for (; k + 3 < end; k += 4, i += 4) {
-          a += td[k] * img[i];
-          b += td[k + 1] * img[i + 1];
-          c += td[k + 2] * img[i + 2];
-          d += td[k + 3] * img[i + 3];
-        }
-        for (; k < end; k++, i++) a += td[k] * img[i];
-        dot += (a + b) + (c + d);
-        ip += iw;
-        tp = end;
-      }
+      const dot = templateDot(img, iw, x, y, td, tw, th);
       const mean = s / n;
       const varN = q - s * mean;
       let score = 0;
