@@ -6,7 +6,6 @@
  */
 
 import {
-  checkFilters,
   checkPlan,
   type ValidateMode,
   validateVideo,
@@ -19,7 +18,7 @@ import {
   type UncoveredStretch,
   uncoveredStretches,
 } from "./coverage.ts";
-import { compose, type SideOutputSpec } from "./compose.ts";
+import { compose } from "./compose.ts";
 import { fgLargerThanBg, NoMatchError } from "./errors.ts";
 import {
   coveringFormat,
@@ -47,11 +46,8 @@ import {
   type ScanDecodeOptions,
 } from "./coarse_scan.ts";
 import { BgStream, type FrameWindow, probeInterval } from "./bg_stream.ts";
-import {
-  readAhead,
-  SIDE_OUTPUTS_AVAILABLE,
-  SideOutput,
-} from "./side_output.ts";
+import { SIDE_OUTPUTS_AVAILABLE, SideOutput } from "./side_output.ts";
+import { encoderCheck } from "./encoder_check.ts";
 import {
   earlyPicks,
   type Guess,
@@ -601,59 +597,28 @@ async function compositeInto(
     ]);
     const [bgSide, fgSide] = sides;
     // The pixel check of the guess takes its frames from the encoder's
-    // decode too (two more side outputs carry just the checked frames),
-    // instead of seeking into both files beside it.
+    // decode (see encoder_check.ts) when sampled: those frames (a hundred
+    // at most) wait in memory for the workers, while checking every frame
+    // must not (a slow check of a long video would hold gigabytes), so
+    // `all` still decodes beside.
     const checkMode = options.validate ?? "sample";
-    const checked = {
+    const checking = {
       fg,
       bg,
       placement: g.placement,
       frameMap: g.frameMap,
       mode: checkMode,
-    };
-    const checking = {
-      ...checked,
       validator,
       validatorModuleUrl: validatorUrl,
       pool,
       signal: options.signal,
     };
-    // Sampled checks only: their frames (a hundred at most) wait in memory
-    // for the workers, while checking every frame must not (a slow check
-    // of a long video would hold gigabytes), so `all` still decodes beside.
-    const plan = checkMode === "sample" ? checkPlan(checked) : undefined;
-    const checkSides = plan
-      ? await Promise.all([
-        SideOutput.open(dir, plan.width * plan.height),
-        SideOutput.open(dir, plan.width * plan.height),
-      ])
-      : [];
-    const closeChecks = () => Promise.all(checkSides.map((s) => s.close()));
-    const checkSpecs = {
-      fg: [] as SideOutputSpec[],
-      bg: [] as SideOutputSpec[],
-    };
-    if (plan) {
-      const [fgCheck, bgCheck] = checkSides;
-      const filters = checkFilters(plan);
-      checkSpecs.fg.push({
-        url: fgCheck.url,
-        filter: filters.fg,
-        pixFmt: "gray",
-      });
-      checkSpecs.bg.push({
-        url: bgCheck.url,
-        filter: filters.bg,
-        pixFmt: "gray",
-      });
-      guessChecked = validateVideo({
-        ...checking,
-        frames: {
-          fg: readAhead(fgCheck.frames(1)),
-          bg: readAhead(bgCheck.frames(1)),
-        },
-      });
-      guessChecked.finally(closeChecks).catch(() => {});
+    const check = checkMode === "sample"
+      ? await encoderCheck(dir, checkPlan(checking))
+      : undefined;
+    if (check) {
+      guessChecked = validateVideo({ ...checking, frames: check.frames });
+      guessChecked.finally(check.close).catch(() => {});
     } else if (checkMode !== "none") {
       guessChecked = validateVideo(checking);
     }
@@ -680,18 +645,18 @@ async function compositeInto(
       sideOutputs: {
         bg: [
           { url: bgSide.url, filter: shape(bg, bgFormat), pixFmt },
-          ...checkSpecs.bg,
+          ...(check ? [check.specs.bg] : []),
         ],
         fg: [
           { url: fgSide.url, filter: shape(fg, fgFormat), pixFmt },
-          ...checkSpecs.fg,
+          ...(check ? [check.specs.fg] : []),
         ],
       },
       progress: log.progress,
       signal: stop.signal,
     }).catch(async (err) => {
       // The check may wait for an encoder that never wrote to it.
-      await closeChecks();
+      await check?.close();
       throw err;
     }).finally(async () => {
       options.signal?.removeEventListener("abort", abort);

@@ -394,13 +394,16 @@ export async function exactPlacement(
     const window = await bgCoarse(first, last);
     try {
       const key = `${group.map((p) => p.fg)}|${first}-${last}|${sw}x${sh}`;
-      const found = options.memo?.located.get(key) ?? await locator.locate({
-        fg: fgImages,
-        bg: window,
-        unscaled: true,
-        precision: options.precision,
-      });
-      options.memo?.located.set(key, found);
+      let found = options.memo?.located.get(key);
+      if (!found) {
+        found = await locator.locate({
+          fg: fgImages,
+          bg: window,
+          unscaled: true,
+          precision: options.precision,
+        });
+        options.memo?.located.set(key, found);
+      }
       for (const m of found.matches) {
         const p = group[m.fg];
         perPick[g + m.fg] = {

@@ -284,7 +284,7 @@ export async function probe(
         channels: audioStream.channels ?? 0,
         startTime: finiteOr(
           Number(audioStream.start_time),
-          Number.isFinite(formatStart) ? formatStart : 0,
+          finiteOr(formatStart, 0),
         ),
       }
       : undefined,

@@ -150,6 +150,9 @@ export interface ValidationResult {
   readonly height: number;
 }
 
+/** Frames per `sample` run by default. */
+const RUN_LENGTH = 8;
+
 /** Pairs per validator call: ~3.7 MB per batch at 480×270, few messages. */
 const PAIR_BATCH = 16;
 
@@ -226,35 +229,22 @@ interface IndexedFrame {
   readonly data: Uint8Array;
 }
 
-/** Single frames of a decode, in order, with their index. */
-async function* framesOf(
+/**
+ * Single frames of a decode, in order, with their index in their video:
+ * the p-th frame of the stream (from 0) is frame `indexOf(p)`; the stream
+ * ends where `indexOf` has none.
+ */
+async function* indexedFrames(
   batches: AsyncIterable<FrameBatch>,
   size: number,
-  first: number,
+  indexOf: (position: number) => number | undefined,
 ): AsyncGenerator<IndexedFrame> {
+  let p = 0;
   for await (const b of batches) {
-    for (let k = 0; k < b.count; k++) {
-      yield {
-        index: first + b.start + k,
-        data: b.data.subarray(k * size, (k + 1) * size),
-      };
-    }
-  }
-}
-
-/** Single frames of a stream holding exactly frames `indices`, in order. */
-async function* framesAt(
-  batches: AsyncIterable<FrameBatch>,
-  size: number,
-  indices: readonly number[],
-): AsyncGenerator<IndexedFrame> {
-  let k = 0;
-  for await (const b of batches) {
-    for (let q = 0; q < b.count && k < indices.length; q++, k++) {
-      yield {
-        index: indices[k],
-        data: b.data.subarray(q * size, (q + 1) * size),
-      };
+    for (let q = 0; q < b.count; q++, p++) {
+      const index = indexOf(p);
+      if (index === undefined) return;
+      yield { index, data: b.data.subarray(q * size, (q + 1) * size) };
     }
   }
 }
@@ -314,7 +304,7 @@ export function checkPlan(
     options.maxWidth ?? 480,
     options.maxHeight ?? 480,
   );
-  const runLength = options.runLength ?? 8;
+  const runLength = options.runLength ?? RUN_LENGTH;
   const runs: Run[] = mode === "none" || n === 0
     ? []
     : mode === "all"
@@ -534,9 +524,10 @@ export async function validateVideo(
   options.progress?.("validate", 0, total);
   try {
     if (options.frames) {
+      const { fgIndices, bgIndices } = plan;
       await pairUp(
-        framesAt(options.frames.fg, size, plan.fgIndices),
-        framesAt(options.frames.bg, size, plan.bgIndices),
+        indexedFrames(options.frames.fg, size, (p) => fgIndices[p]),
+        indexedFrames(options.frames.bg, size, (p) => bgIndices[p]),
         n - 1,
       );
     } else {
@@ -565,12 +556,16 @@ export async function validateVideo(
           const run = runs[next++];
           const j0 = map[run.start], j1 = map[run.end];
           await pairUp(
-            framesOf(
+            indexedFrames(
               decode(fg, plan.fgRegion, run.start, run.end - run.start + 1),
               size,
-              run.start,
+              (p) => run.start + p,
             ),
-            framesOf(decode(bg, plan.bgRegion, j0, j1 - j0 + 1), size, j0),
+            indexedFrames(
+              decode(bg, plan.bgRegion, j0, j1 - j0 + 1),
+              size,
+              (p) => j0 + p,
+            ),
             run.end,
           );
         }
@@ -587,7 +582,9 @@ export async function validateVideo(
   return summarise(
     { ...empty, confidence },
     wanted,
-    mode === "all" ? Math.max(1, Math.round(fg.fps)) : options.runLength ?? 8,
+    mode === "all"
+      ? Math.max(1, Math.round(fg.fps))
+      : options.runLength ?? RUN_LENGTH,
   );
 }
 
