@@ -503,7 +503,34 @@ async function compositeInto(
       label: "fingerprint bg",
       progress: log.progress,
     }, windowsAt(hint, pinned));
+    // Awaited after the scans (a failure surfaces there).
+    decodeLost().catch(() => {});
   };
+  let lostDecode: Promise<void> | undefined;
+  /**
+   * Decodes again the bg frames dropped before the placement was known
+   * (once the bg streams to the fingerprints, none are dropped any more).
+   * Started as soon as the placement is decided mid-decode, it runs beside
+   * the rest of the bg decode, in CPU the scans leave idle, rather than
+   * after it.
+   */
+  const decodeLost = () =>
+    lostDecode ??= (async () => {
+      const lost = bgStream.lostBefore;
+      if (lost === 0) return;
+      log.debug(`decoding bg frames 0–${lost - 1} again`);
+      for await (
+        const b of decodeFrames({
+          path: bg.path,
+          format: bgFormat,
+          sourcePixFmt: bg.pixFmt,
+          skipLoopFilter: shrinksTwice(bg, bgFormat),
+          maxFrames: lost,
+          batch: 16,
+          signal: options.signal,
+        })
+      ) await bgStream.pushLost(b);
+    })();
   /** The placement from the lock's pairs, when the locator confirms them. */
   const fromLock = async (
     minPairs: number,
@@ -869,21 +896,7 @@ async function compositeInto(
       }
     } else if (!bgStream.streaming) await startStreaming(fixedPlacement);
     lap("locate");
-    if (bgStream.lostBefore > 0) {
-      // Frames dropped before the placement was known: decode just them.
-      log.debug(`decoding bg frames 0–${bgStream.lostBefore - 1} again`);
-      for await (
-        const b of decodeFrames({
-          path: bg.path,
-          format: bgFormat,
-          sourcePixFmt: bg.pixFmt,
-          skipLoopFilter: shrinksTwice(bg, bgFormat),
-          maxFrames: bgStream.lostBefore,
-          batch: 16,
-          signal: options.signal,
-        })
-      ) await bgStream.pushLost(b);
-    }
+    await decodeLost();
     if (!placement) throw new Error("no placement was decided");
     let bgCache = {
       rect: coarseRegion(placement),
