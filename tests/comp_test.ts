@@ -54,6 +54,35 @@ for (const mode of ["kept", "streamed"] as const) {
   }
 }
 
+// testsrc2 nearly repeats every 12 s. In a bg far too long to keep, whose
+// fg starts 18 s in, the lock was sure (NCC 0.99 and more) of a lookalike
+// moment in trials: 6 s in, or before the bg's start. Only an alignment
+// over the whole bg finds the true moment; one narrowed to the lock's
+// moment maps every frame 12 s off.
+Deno.test("comp finds the true moment of a late fg in a long near-periodic bg (bg streamed)", async () => {
+  const spec: PairSpec = {
+    name: "late_fg_periodic",
+    content: "testsrc2",
+    bgWidth: 480,
+    bgHeight: 270,
+    crop: { x: 64, y: 36, width: 320, height: 180 },
+    bgFps: 30,
+    fgFps: 25,
+    bgStart: 0,
+    bgDuration: 30,
+    fgStart: 18,
+    fgDuration: 6,
+  };
+  const pair = await makePair(spec, dir);
+  const result = await composite({
+    bg: pair.bg,
+    fg: pair.fg,
+    dryRun: true,
+    keepBytes: 120 * spec.bgWidth * spec.bgHeight,
+  });
+  assertAccurate(result, pair);
+});
+
 // Picture in picture at a fractional scale (see pipSpec).
 Deno.test("comp --unscaled false places a scaled fg (picture in picture) and maps ≥ 99% exactly", async () => {
   const pair = await makePair(pipSpec, dir);
