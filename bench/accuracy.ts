@@ -7,10 +7,13 @@
  * placement) so it can gate changes.
  *
  * Usage: deno task bench:accuracy [--pairs 12] [--seed 1] [--stream]
+ * [--size 480x270]
  *
  * `--stream` keeps almost no bg frames, so each pair is analysed the way a
  * long or big bg is: placement from the streaming lock, bg fingerprints
- * made while decoding, no whole-video second opinion.
+ * made while decoding, no whole-video second opinion. `--size` sets the bg
+ * size (crops scale with it): the analysis shrinks bgs wider than 480 px,
+ * and how much depends on the size.
  *
  * @module
  */
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     pairs: { type: "string", default: "12" },
     seed: { type: "string", default: "1" },
     stream: { type: "boolean", default: false },
+    size: { type: "string", default: "480x270" },
   },
 });
 
@@ -53,15 +57,27 @@ const RATES: [number, number][] = [
   [24, 30],
 ];
 
+const [bgWidth, bgHeight] = values.size!.split("x").map(Number);
+if (!(bgWidth >= 480 && bgHeight >= 270) || bgWidth % 2 || bgHeight % 2) {
+  throw new RangeError(
+    `--size must be even and at least 480x270: ${values.size}`,
+  );
+}
+/** Crop sides scale with the bg (from 180..480 × 120..270 at 480×270). */
+const cropSide = (lo: number, hi: number, side: number, base: number) =>
+  2 * Math.round(between(lo, hi) * side / base);
+
 function randomSpec(k: number): PairSpec {
   const [fgFps, bgFps] = pick(RATES);
-  const bgWidth = 480, bgHeight = 270;
-  const width = 2 * between(90, 240), height = 2 * between(60, 135);
+  const width = cropSide(90, 240, bgWidth, 480);
+  const height = cropSide(60, 135, bgHeight, 270);
   const x = between(0, bgWidth - width), y = between(0, bgHeight - height);
   const fgDuration = 3;
   const lead = Math.round(between(0, 60) / 100 * bgFps) / bgFps;
   const spec: PairSpec = {
-    name: `acc_${values.seed}_${k}`,
+    name: `acc_${values.seed}_${k}${
+      values.size === "480x270" ? "" : `_${values.size}`
+    }`,
     content: pick(["testsrc2", "slowpan", "mandelbrot"] as const),
     bgWidth,
     bgHeight,
