@@ -76,6 +76,9 @@ export function mixCostModel(members: readonly MixTables[]): CostModel {
     cost,
     coarseCost: coarse.length > 0 && coarse.length < members.length
       ? weightedDistance(coarse, "fg")
+      : coarse.length === 0 &&
+          members.some((m) => m.fingerprinter.coarseDistance)
+      ? weightedDistance(members, "fg", true)
       : cost,
     bgCost: weightedDistance(members, "bg"),
   };
@@ -85,20 +88,25 @@ export function mixCostModel(members: readonly MixTables[]): CostModel {
 function weightedDistance(
   members: readonly MixTables[],
   left: "fg" | "bg",
+  coarse = false,
 ): (i: number, j: number) => number {
   const total = members.reduce((s, m) => s + m.weight, 0);
-  if (members.length === 1) {
-    const m = members[0];
+  // Bound methods: members without a coarse distance use their own.
+  const distances = members.map((m) => {
     const fp = m.fingerprinter;
+    return (coarse ? fp.coarseDistance : undefined)?.bind(fp) ??
+      fp.distance.bind(fp);
+  });
+  if (members.length === 1) {
+    const m = members[0], distance = distances[0];
     const a = m[left];
-    return (i, j) => fp.distance(a, i, m.bg, j);
+    return (i, j) => distance(a, i, m.bg, j);
   }
-  const fps = members.map((m) => m.fingerprinter);
   const weights = members.map((m) => m.weight / total);
   return (i, j) => {
     let d = 0;
-    for (let k = 0; k < fps.length; k++) {
-      d += weights[k] * fps[k].distance(members[k][left], i, members[k].bg, j);
+    for (let k = 0; k < distances.length; k++) {
+      d += weights[k] * distances[k](members[k][left], i, members[k].bg, j);
     }
     return d;
   };

@@ -51,6 +51,17 @@ export interface Fingerprinter {
   compute(frame: Frame, table: FeatureArray, index: number): void;
   /** Distance in [0, 1] between feature `i` of `a` and feature `j` of `b` (0 = same). */
   distance(a: FeatureArray, i: number, b: FeatureArray, j: number): number;
+  /**
+   * Optional cheap approximation of `distance` (on a smaller part of the
+   * feature), for the aligner's wide offset search when the mix has no
+   * `coarse` member; only its best candidates are re-scored with `distance`.
+   */
+  coarseDistance?(
+    a: FeatureArray,
+    i: number,
+    b: FeatureArray,
+    j: number,
+  ): number;
 }
 
 /** Frame timing of one video, as the aligner sees it. */

@@ -10,7 +10,8 @@
  * subtracts each frame's mean and divides by its contrast, so a brightness
  * or contrast regrade of one video does not move the distance.
  *
- * Storage (Int16Array, `size² + 3` elements per frame, 2,054 bytes at 32×32):
+ * Storage (Int16Array, `size² + 3` elements per frame, plus `g² + 2` for the
+ * coarse part below; 2,186 bytes at 32×32):
  * - `size²` slots: the zero-mean pixels scaled so the vector's L2 norm is
  *   `NORM` (32,000), rounded. A fixed norm uses the whole int16 range
  *   whatever the frame's contrast (no element of a zero-mean vector can
@@ -22,6 +23,13 @@
  *   vector (high and low 16 bits), 0 for a flat frame. Dividing by the exact
  *   norm rather than `NORM²` makes identical frames exactly 0 apart, and the
  *   0 doubles as the "flat" flag.
+ * - when `size` is a multiple of 8: an 8×8 (g×g) pooling of the stored
+ *   pixels, stored the same way (zero-mean, scaled to `NORM`, then its exact
+ *   squared norm in two slots). `coarseDistance` compares these 64 values
+ *   instead of `size²`: the aligner's offset search compares a few dozen fg
+ *   frames with every bg frame at every offset (600k comparisons on a
+ *   5-minute bg), and only its best candidates are re-scored with the full
+ *   thumbnail.
  *
  * @module
  */
@@ -70,7 +78,12 @@ export function createThumb(
     throw new RangeError(`thumb flatStd must be a number ≥ 0: ${flatStd}`);
   }
   const n = size * size;
-  const length = n + 3;
+  // The coarse part: g×g blocks of b×b pixels (none for odd sizes).
+  const g = size % 8 === 0 && size >= 16 ? 8 : 0;
+  const b = g ? size / g : 0, gn = g * g;
+  const length = n + 3 + (g ? gn + 2 : 0);
+  const cBase = n + 3;
+  const pooled = new Float64Array(gn);
   const input: FrameFormat = { width: size, height: size, channels: 1 };
   const invFlatRange = 1 / (MEAN_SCALE * FLAT_MEAN_RANGE);
   // Unrolled dot product: the part of n divisible by 4, then the rest.
@@ -95,9 +108,8 @@ export function createThumb(
     table[base + n] = Math.round(mean * MEAN_SCALE);
     if (ss < flatStd * flatStd * n || ss === 0) {
       // Flat: pixels are not needed, and a zero norm marks the frame.
-      for (let k = 0; k < n; k++) table[base + k] = 0;
-      table[base + n + 1] = 0;
-      table[base + n + 2] = 0;
+      table.fill(0, base, base + n);
+      table.fill(0, base + n + 1, base + length);
       return;
     }
     const scale = NORM / Math.sqrt(ss);
@@ -111,6 +123,61 @@ export function createThumb(
     // back unsigned.
     table[base + n + 1] = Math.floor(q2 / 65536);
     table[base + n + 2] = q2 & 0xffff;
+    if (g) pool(table, base);
+  }
+
+  /** The coarse part of the feature at `base` (its pixels are stored). */
+  function pool(table: FeatureArray, base: number): void {
+    pooled.fill(0);
+    for (let y = 0; y < size; y++) {
+      const row = base + y * size, out = ((y / b) | 0) * g;
+      for (let x = 0; x < size; x++) {
+        pooled[out + ((x / b) | 0)] += table[row + x];
+      }
+    }
+    let sum = 0;
+    for (let k = 0; k < gn; k++) sum += pooled[k];
+    const mean = sum / gn;
+    let ss = 0;
+    for (let k = 0; k < gn; k++) ss += (pooled[k] - mean) ** 2;
+    const c = base + cBase;
+    if (ss === 0) {
+      // No contrast left at this scale: coarseDistance uses the pixels.
+      table.fill(0, c, c + gn + 2);
+      return;
+    }
+    const scale = NORM / Math.sqrt(ss);
+    let q2 = 0;
+    for (let k = 0; k < gn; k++) {
+      const q = Math.round((pooled[k] - mean) * scale);
+      table[c + k] = q;
+      q2 += q * q;
+    }
+    table[c + gn] = Math.floor(q2 / 65536);
+    table[c + gn + 1] = q2 & 0xffff;
+  }
+
+  /** Like `distance`, on the g×g coarse parts (flat frames alike). */
+  function coarseDistance(
+    a: FeatureArray,
+    i: number,
+    b: FeatureArray,
+    j: number,
+  ): number {
+    const pa = i * length, pb = j * length;
+    const ca = pa + cBase, cb = pb + cBase;
+    const qa = a[ca + gn] * 65536 + (a[ca + gn + 1] & 0xffff);
+    const qb = b[cb + gn] * 65536 + (b[cb + gn + 1] & 0xffff);
+    if (qa === 0 || qb === 0) return distance(a, i, b, j);
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let k = 0; k < gn; k += 4) {
+      s0 += a[ca + k] * b[cb + k];
+      s1 += a[ca + k + 1] * b[cb + k + 1];
+      s2 += a[ca + k + 2] * b[cb + k + 2];
+      s3 += a[ca + k + 3] * b[cb + k + 3];
+    }
+    const d = 1 - (s0 + s1 + s2 + s3) / Math.sqrt(qa * qb);
+    return d <= 0 ? 0 : d >= 1 ? 1 : d;
   }
 
   function distance(
@@ -151,6 +218,7 @@ export function createThumb(
     createTable: (count: number) => featureTable(Int16Array, count, length),
     compute,
     distance,
+    ...(g ? { coarseDistance } : {}),
   };
 }
 

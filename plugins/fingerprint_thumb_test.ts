@@ -148,7 +148,8 @@ Deno.test("thumb compares flat frames by mean and flat vs textured as 1", () => 
 
 Deno.test("thumb writes slot k only and distance reads slot k", () => {
   const fp = createThumb();
-  assert.equal(fp.featureLength, 32 * 32 + 3);
+  // The pixels, mean and norm; then the 8×8 coarse part and its norm.
+  assert.equal(fp.featureLength, 32 * 32 + 3 + 8 * 8 + 2);
   const t = assertSlotLayout(fp, randomGray(5));
   assert.ok(t instanceof Int16Array);
   // Slot 0 is empty, i.e. a black flat frame; slot 1 is textured.
@@ -158,11 +159,16 @@ Deno.test("thumb writes slot k only and distance reads slot k", () => {
 Deno.test("thumb honours the size option and rejects other formats", () => {
   const fp = createThumb({ size: 16 });
   assert.deepEqual(fp.input, { width: 16, height: 16, channels: 1 });
-  assert.equal(fp.featureLength, 16 * 16 + 3);
+  assert.equal(fp.featureLength, 16 * 16 + 3 + 8 * 8 + 2);
   const t = fp.createTable(1);
   fp.compute(randomGray(1, 16), t, 0);
   assert.equal(fp.distance(t, 0, t, 0), 0);
+  assert.equal(fp.coarseDistance!(t, 0, t, 0), 0);
   assertRejectsFormat(fp, INPUT);
+  // Sizes that are no multiple of 8 have no coarse part.
+  const odd = createThumb({ size: 20 });
+  assert.equal(odd.featureLength, 20 * 20 + 3);
+  assert.equal(odd.coarseDistance, undefined);
   assert.throws(() => createThumb({ size: 2 }), RangeError);
   assert.equal(thumbDefaults.size, 32);
 });
@@ -173,4 +179,31 @@ Deno.test("thumb plugin definition creates a fine fingerprinter", () => {
     input: { width: 24, height: 24, channels: 1 },
     coarse: false,
   });
+});
+
+Deno.test("thumb's coarse distance ranks pan shifts as the full distance does, and treats flat frames alike", () => {
+  const fp = createThumb();
+  const shifts = [0, 0.25, 0.5, 1, 2, 4];
+  const t = fp.createTable(shifts.length);
+  shifts.forEach((d, k) => fp.compute(panFrame(d), t, k));
+  const full = shifts.map((_, k) => fp.distance(t, 0, t, k));
+  const coarse = shifts.map((_, k) => fp.coarseDistance!(t, 0, t, k));
+  assert.equal(coarse[0], 0);
+  // Both grow with the shift: the offset search's ranking holds.
+  for (let k = 1; k < shifts.length; k++) {
+    assert.ok(full[k] > full[k - 1], `full ${full}`);
+    assert.ok(coarse[k] > coarse[k - 1], `coarse ${coarse}`);
+  }
+  // Unrelated frames stay far apart.
+  const u = fp.createTable(2);
+  fp.compute(randomGray(11), u, 0);
+  fp.compute(randomGray(12), u, 1);
+  assert.ok(fp.coarseDistance!(u, 0, u, 1) > 0.5);
+  // Flat frames: compared by mean, as the full distance does.
+  const f = fp.createTable(3);
+  fp.compute(flatFrame(INPUT, 40), f, 0);
+  fp.compute(flatFrame(INPUT, 41), f, 1);
+  fp.compute(randomGray(3), f, 2);
+  assert.equal(fp.coarseDistance!(f, 0, f, 1), fp.distance(f, 0, f, 1));
+  assert.equal(fp.coarseDistance!(f, 0, f, 2), 1);
 });
