@@ -11,18 +11,11 @@
  * @module
  */
 
-import { type Frame, resizeArea } from "../core/frame.ts";
-import { rng } from "../plugins/_fingerprint_testing.ts";
+import { resizeArea } from "../core/frame.ts";
+import { randomFrame } from "../plugins/_fingerprint_testing.ts";
 
 /** Resizes per bench iteration. */
 const BATCH = 100;
-
-function randomFrame(width: number, height: number, channels: 1 | 3): Frame {
-  const r = rng(width * 7919 + height * 31 + channels);
-  const data = new Uint8Array(width * height * channels);
-  for (let i = 0; i < data.length; i++) data[i] = Math.floor(r() * 256);
-  return { width, height, channels, data };
-}
 
 const cases: [number, number, 1 | 3, number, number][] = [
   [360, 203, 1, 32, 32],
@@ -38,7 +31,7 @@ const cases: [number, number, 1 | 3, number, number][] = [
 let sink = 0;
 
 for (const [w, h, c, ow, oh] of cases) {
-  const frame = randomFrame(w, h, c);
+  const frame = randomFrame({ width: w, height: h, channels: c }, w * 7919 + h);
   const batch = w * h >= 1e6 ? 10 : BATCH;
   Deno.bench({
     name: `${w}×${h}×${c} → ${ow}×${oh} ×${batch}`,

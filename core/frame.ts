@@ -116,6 +116,21 @@ export function resizeArea(frame: Frame, width: number, height: number): Frame {
   // Input row whose prefix edgeB holds.
   let edgeRow = -1;
   const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  /**
+   * The prefix of a partly covered input row. A border row is the last of
+   * one output row and the first of the next: its prefix is kept, and a new
+   * one goes to the other buffer.
+   */
+  const edgePrefix = (y: number): Int32Array => {
+    if (y !== edgeRow) {
+      const t = edgeA;
+      edgeA = edgeB;
+      edgeB = t;
+      edgeRow = y;
+      rowPrefix(dv, src, y * inRow, inRow, c, edgeB);
+    }
+    return edgeB;
+  };
   const out = new Uint8Array(outRow * height);
   const area = frame.width * frame.height;
   for (let oy = 0; oy < height; oy++) {
@@ -127,26 +142,10 @@ export function resizeArea(frame: Frame, width: number, height: number): Frame {
     const a = w0 === height ? y0 : y0 + 1;
     const b = y1 > y0 && w1 !== height ? y1 : y1 + 1;
     if (a < b) columnPrefix(dv, src, inRow, c, a, b, whole);
-    // A border row is the last of one output row and the first of the next:
-    // its prefix is kept, and the new one goes to the other buffer.
     if (w0 === height) w0 = 0;
-    else if (y0 !== edgeRow) {
-      const t = edgeA;
-      edgeA = edgeB;
-      edgeB = t;
-      edgeRow = y0;
-      rowPrefix(dv, src, y0 * inRow, inRow, c, edgeB);
-    }
-    const top = edgeB;
+    const top = w0 ? edgePrefix(y0) : edgeB;
     if (y1 === y0 || w1 === height) w1 = 0;
-    else if (y1 !== edgeRow) {
-      const t = edgeA;
-      edgeA = edgeB;
-      edgeB = t;
-      edgeRow = y1;
-      rowPrefix(dv, src, y1 * inRow, inRow, c, edgeB);
-    }
-    const bottom = edgeB;
+    const bottom = w1 ? edgePrefix(y1) : edgeB;
     reduceRow(
       whole,
       a < b ? height : 0,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { rng } from "../plugins/_fingerprint_testing.ts";
 import {
   adaptFrame,
   cropFrame,
@@ -44,17 +45,6 @@ Deno.test("resizeArea handles RGB channels independently", () => {
   const r = resizeArea({ width: 4, height: 1, channels: 3, data }, 1, 1);
   assert.deepEqual([...r.data], [15, 100, 185]);
 });
-
-/** Seeded PRNG (mulberry32): uniform numbers in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomFrame(
   width: number,

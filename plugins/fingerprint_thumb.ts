@@ -86,8 +86,6 @@ export function createThumb(
   const pooled = new Float64Array(gn);
   const input: FrameFormat = { width: size, height: size, channels: 1 };
   const invFlatRange = 1 / (MEAN_SCALE * FLAT_MEAN_RANGE);
-  // Unrolled dot product: the part of n divisible by 4, then the rest.
-  const n4 = n & ~3;
 
   function compute(frame: Frame, table: FeatureArray, index: number): void {
     if (!sameFormat(frame, input)) {
@@ -112,18 +110,35 @@ export function createThumb(
       table.fill(0, base + n + 1, base + length);
       return;
     }
+    store(px, n, mean, ss, table, base, base + n + 1);
+    if (g) pool(table, base);
+  }
+
+  /**
+   * `values[0..count)` minus `mean`, scaled to the L2 norm `NORM` (`ss`:
+   * their sum of squared deviations, > 0) and rounded, at `at`; the exact
+   * squared norm of what was stored at `normAt` (two slots).
+   */
+  function store(
+    values: ArrayLike<number>,
+    count: number,
+    mean: number,
+    ss: number,
+    table: FeatureArray,
+    at: number,
+    normAt: number,
+  ): void {
     const scale = NORM / Math.sqrt(ss);
     let q2 = 0;
-    for (let k = 0; k < n; k++) {
-      const q = Math.round((px[k] - mean) * scale);
-      table[base + k] = q;
+    for (let k = 0; k < count; k++) {
+      const q = Math.round((values[k] - mean) * scale);
+      table[at + k] = q;
       q2 += q * q;
     }
     // q2 ≈ NORM² < 2^30, so the high half fits int16; the low half is read
     // back unsigned.
-    table[base + n + 1] = Math.floor(q2 / 65536);
-    table[base + n + 2] = q2 & 0xffff;
-    if (g) pool(table, base);
+    table[normAt] = Math.floor(q2 / 65536);
+    table[normAt + 1] = q2 & 0xffff;
   }
 
   /** The coarse part of the feature at `base` (its pixels are stored). */
@@ -146,15 +161,7 @@ export function createThumb(
       table.fill(0, c, c + gn + 2);
       return;
     }
-    const scale = NORM / Math.sqrt(ss);
-    let q2 = 0;
-    for (let k = 0; k < gn; k++) {
-      const q = Math.round((pooled[k] - mean) * scale);
-      table[c + k] = q;
-      q2 += q * q;
-    }
-    table[c + gn] = Math.floor(q2 / 65536);
-    table[c + gn + 1] = q2 & 0xffff;
+    store(pooled, gn, mean, ss, table, c, c + gn);
   }
 
   /** Like `distance`, on the g×g coarse parts (flat frames alike). */
@@ -164,20 +171,10 @@ export function createThumb(
     b: FeatureArray,
     j: number,
   ): number {
-    const pa = i * length, pb = j * length;
-    const ca = pa + cBase, cb = pb + cBase;
-    const qa = a[ca + gn] * 65536 + (a[ca + gn + 1] & 0xffff);
-    const qb = b[cb + gn] * 65536 + (b[cb + gn + 1] & 0xffff);
+    const ca = i * length + cBase, cb = j * length + cBase;
+    const qa = normAt(a, ca + gn), qb = normAt(b, cb + gn);
     if (qa === 0 || qb === 0) return distance(a, i, b, j);
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (let k = 0; k < gn; k += 4) {
-      s0 += a[ca + k] * b[cb + k];
-      s1 += a[ca + k + 1] * b[cb + k + 1];
-      s2 += a[ca + k + 2] * b[cb + k + 2];
-      s3 += a[ca + k + 3] * b[cb + k + 3];
-    }
-    const d = 1 - (s0 + s1 + s2 + s3) / Math.sqrt(qa * qb);
-    return d <= 0 ? 0 : d >= 1 ? 1 : d;
+    return nccDistance(a, ca, b, cb, gn, qa, qb);
   }
 
   function distance(
@@ -187,27 +184,13 @@ export function createThumb(
     j: number,
   ): number {
     const pa = i * length, pb = j * length;
-    const qa = a[pa + n + 1] * 65536 + (a[pa + n + 2] & 0xffff);
-    const qb = b[pb + n + 1] * 65536 + (b[pb + n + 2] & 0xffff);
+    const qa = normAt(a, pa + n + 1), qb = normAt(b, pb + n + 1);
     if (qa === 0 || qb === 0) {
       if (qa !== qb) return 1;
       const d = Math.abs(a[pa + n] - b[pb + n]) * invFlatRange;
       return d < 1 ? d : 1;
     }
-    // Four accumulators break the add dependency chain; every partial sum is
-    // bounded by NORM² (Cauchy–Schwarz), so they stay small integers.
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    let k = 0;
-    for (; k < n4; k += 4) {
-      s0 += a[pa + k] * b[pb + k];
-      s1 += a[pa + k + 1] * b[pb + k + 1];
-      s2 += a[pa + k + 2] * b[pb + k + 2];
-      s3 += a[pa + k + 3] * b[pb + k + 3];
-    }
-    for (; k < n; k++) s0 += a[pa + k] * b[pb + k];
-    // sqrt(q·q) is exactly q in IEEE arithmetic, so identical frames give 0.
-    const d = 1 - (s0 + s1 + s2 + s3) / Math.sqrt(qa * qb);
-    return d <= 0 ? 0 : d >= 1 ? 1 : d;
+    return nccDistance(a, pa, b, pb, n, qa, qb);
   }
 
   return {
@@ -220,6 +203,40 @@ export function createThumb(
     distance,
     ...(g ? { coarseDistance } : {}),
   };
+}
+
+/** A squared norm stored in two slots at `at` (see the module doc). */
+function normAt(t: FeatureArray, at: number): number {
+  return t[at] * 65536 + (t[at + 1] & 0xffff);
+}
+
+/**
+ * 1 − NCC of `count` stored values at `pa` in `a` and `pb` in `b`, whose
+ * squared norms `qa`, `qb` are not 0; clamped to [0, 1].
+ */
+function nccDistance(
+  a: FeatureArray,
+  pa: number,
+  b: FeatureArray,
+  pb: number,
+  count: number,
+  qa: number,
+  qb: number,
+): number {
+  // Four accumulators break the add dependency chain; every partial sum is
+  // bounded by NORM² (Cauchy–Schwarz), so they stay small integers.
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let k = 0;
+  for (const end = count & ~3; k < end; k += 4) {
+    s0 += a[pa + k] * b[pb + k];
+    s1 += a[pa + k + 1] * b[pb + k + 1];
+    s2 += a[pa + k + 2] * b[pb + k + 2];
+    s3 += a[pa + k + 3] * b[pb + k + 3];
+  }
+  for (; k < count; k++) s0 += a[pa + k] * b[pb + k];
+  // sqrt(q·q) is exactly q in IEEE arithmetic, so identical frames give 0.
+  const d = 1 - (s0 + s1 + s2 + s3) / Math.sqrt(qa * qb);
+  return d <= 0 ? 0 : d >= 1 ? 1 : d;
 }
 
 /** Registry entry of `thumb`. */
