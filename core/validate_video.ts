@@ -14,7 +14,7 @@
  */
 
 import type { FrameBatch, Rect } from "./frame_reader.ts";
-import { analysisFilter, decodeFrames } from "./frame_reader.ts";
+import { analysisFilter, decodeRuns } from "./frame_reader.ts";
 import { analysisRegions } from "./placement.ts";
 import type { MediaInfo } from "./probe.ts";
 import { seekCost, seekPlan } from "./probe.ts";
@@ -531,47 +531,47 @@ export async function validateVideo(
         n - 1,
       );
     } else {
+      // One ffmpeg per video decodes every run in turn (see decodeRuns);
+      // the two run side by side. A run's frames come in order, and the
+      // runs' bg stretches never step back (the map does not).
       const runs = decodePlan(wanted, map, fg, bg);
       const decode = (
         video: MediaInfo,
         crop: Rect | undefined,
-        first: number,
-        count: number,
-      ) =>
-        decodeFrames({
-          path: video.path,
-          format: { width, height, channels: 1 },
-          crop,
-          start: first > 0 ? seekPlan(video, first) : undefined,
-          maxFrames: count,
-          sourcePixFmt,
-          batch: PAIR_BATCH,
-          signal: options.signal,
-        });
-      // Two runs at a time: a seek's decode is mostly one thread (a few
-      // tenths of a second for a 1080p GOP), so two keep both cores busy.
-      let next = 0;
-      const lane = async () => {
-        while (next < runs.length && failure === undefined) {
-          const run = runs[next++];
-          const j0 = map[run.start], j1 = map[run.end];
-          await pairUp(
-            indexedFrames(
-              decode(fg, plan.fgRegion, run.start, run.end - run.start + 1),
-              size,
-              (p) => run.start + p,
-            ),
-            indexedFrames(
-              decode(bg, plan.bgRegion, j0, j1 - j0 + 1),
-              size,
-              (p) => j0 + p,
-            ),
-            run.end,
-          );
-        }
+        stretches: { first: number; last: number }[],
+      ) => {
+        const indices = stretches.flatMap(({ first, last }) =>
+          Array.from({ length: last - first + 1 }, (_, k) => first + k)
+        );
+        const batches = decodeRuns(
+          {
+            path: video.path,
+            format: { width, height, channels: 1 },
+            crop,
+            sourcePixFmt,
+            batch: PAIR_BATCH,
+            signal: options.signal,
+          },
+          stretches.map(({ first, last }) => ({
+            start: seekPlan(video, first),
+            count: last - first + 1,
+          })),
+        );
+        return indexedFrames(batches, size, (p) => indices[p]);
       };
-      const lanes = await Promise.allSettled([lane(), lane()]);
-      for (const l of lanes) if (l.status === "rejected") throw l.reason;
+      await pairUp(
+        decode(
+          fg,
+          plan.fgRegion,
+          runs.map((r) => ({ first: r.start, last: r.end })),
+        ),
+        decode(
+          bg,
+          plan.bgRegion,
+          runs.map((r) => ({ first: map[r.start], last: map[r.end] })),
+        ),
+        n - 1,
+      );
     }
     await Promise.all(inFlight);
     if (failure) throw failure;
