@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { decodeAll, decodeRuns, decodeRunsArgs } from "./frame_reader.ts";
+import {
+  decodeAll,
+  decodeRuns,
+  decodeRunsArgs,
+  runsPerDecode,
+} from "./frame_reader.ts";
 import { probe, seekPlan } from "./probe.ts";
 import { exists, fixtureDir } from "../tests/fixtures.ts";
 import { join } from "node:path";
@@ -54,18 +59,27 @@ Deno.test("decodeRuns gives each run's frames, in order, exactly as a seek per r
     { first: info.frames - 6, count: 6 },
   ];
   const common = { path, format, crop, sourcePixFmt: info.pixFmt };
-  const together: Uint8Array[] = [];
-  for await (
-    const b of decodeRuns(
-      { ...common, batch: 4 },
-      runs.map((r) => ({ start: seekPlan(info, r.first), count: r.count })),
-    )
-  ) {
-    const size = format.width * format.height;
-    for (let k = 0; k < b.count; k++) {
-      together.push(b.data.slice(k * size, (k + 1) * size));
+  const size = format.width * format.height;
+  /** The frames of one decodeRuns, checking that batch starts run on. */
+  const collect = async (perDecode?: number) => {
+    const frames: Uint8Array[] = [];
+    for await (
+      const b of decodeRuns(
+        { ...common, batch: 4 },
+        runs.map((r) => ({ start: seekPlan(info, r.first), count: r.count })),
+        perDecode,
+      )
+    ) {
+      assert.equal(b.start, frames.length);
+      for (let k = 0; k < b.count; k++) {
+        frames.push(b.data.slice(k * size, (k + 1) * size));
+      }
     }
-  }
+    return frames;
+  };
+  const together = await collect();
+  // Two runs per ffmpeg, and one: the same frames.
+  for (const per of [2, 1]) assert.deepEqual(await collect(per), together);
   const apart: Uint8Array[] = [];
   for (const r of runs) {
     apart.push(
@@ -108,4 +122,11 @@ Deno.test("decodeRunsArgs: one input per run, seeked, cut and concatenated", () 
   ]);
   assert.doesNotMatch(one[one.indexOf("-filter_complex") + 1], /concat/);
   assert.throws(() => decodeRunsArgs({ path: "v.mp4", format }, []));
+});
+
+Deno.test("runsPerDecode keeps an ffmpeg's decoders within about 128 MB", () => {
+  assert.equal(runsPerDecode({ width: 640, height: 360 }), 24);
+  assert.equal(runsPerDecode({ width: 1920, height: 1080 }), 2);
+  assert.equal(runsPerDecode({ width: 3840, height: 2160 }), 1);
+  assert.equal(runsPerDecode({ width: 8192, height: 8192 }), 1);
 });

@@ -14,7 +14,7 @@
  */
 
 import type { FrameBatch, Rect } from "./frame_reader.ts";
-import { analysisFilter, decodeRuns } from "./frame_reader.ts";
+import { analysisFilter, decodeRuns, runsPerDecode } from "./frame_reader.ts";
 import { analysisRegions } from "./placement.ts";
 import type { MediaInfo } from "./probe.ts";
 import { seekCost, seekPlan } from "./probe.ts";
@@ -531,9 +531,10 @@ export async function validateVideo(
         n - 1,
       );
     } else {
-      // One ffmpeg per video decodes every run in turn (see decodeRuns);
-      // the two run side by side. A run's frames come in order, and the
-      // runs' bg stretches never step back (the map does not).
+      // One ffmpeg per video decodes the runs in turn (see decodeRuns), a
+      // few at a time for big frames; the two videos decode side by side.
+      // A run's frames come in order, and the runs' bg stretches never step
+      // back (the map does not).
       const runs = decodePlan(wanted, map, fg, bg);
       const decode = (
         video: MediaInfo,
@@ -556,6 +557,7 @@ export async function validateVideo(
             start: seekPlan(video, first),
             count: last - first + 1,
           })),
+          runsPerDecode(video),
         );
         return indexedFrames(batches, size, (p) => indices[p]);
       };
