@@ -170,10 +170,18 @@ export interface FrameRun {
  * ffmpeg start costs about 66 ms here (the dynamic linker, across the 215
  * libraries Debian's ffmpeg loads), and an input whose run is cut is read
  * no further.
+ *
+ * A run the video ends inside would shift every later run's frames to the
+ * wrong places in the stream, so every run but the last (unless
+ * `padLast`) is padded to its length with copies of its last frame: a
+ * reader then pairs those with the wrong picture and scores them low,
+ * rather than all that follow. The last one just ends early, as a single
+ * decode would.
  */
 export function decodeRunsArgs(
   options: Omit<DecodeOptions, "start" | "maxFrames" | "pixelFormat">,
   runs: readonly FrameRun[],
+  padLast = false,
 ): string[] {
   if (runs.length === 0) throw new RangeError("no runs to decode");
   const args = ["-hide_banner", "-nostdin", "-v", "error", "-copyts"];
@@ -185,11 +193,15 @@ export function decodeRunsArgs(
     if (options.threads) args.push("-threads", String(options.threads));
     if (options.skipLoopFilter) args.push("-skip_loop_filter", "all");
     args.push("-an", "-sn", "-dn", "-i", mediaPath(options.path));
+    const cut = `trim=end_frame=${run.count}`;
+    const pad = k < runs.length - 1 || padLast
+      ? `,tpad=stop=${run.count}:stop_mode=clone,${cut}`
+      : "";
     // Each run's timestamps start at 0, as concat wants.
     chains.push(
       `[${k}:v]${
         analysisFilter({ ...options, start: run.start })
-      },trim=end_frame=${run.count},setpts=PTS-STARTPTS[r${k}]`,
+      },${cut}${pad},setpts=PTS-STARTPTS[r${k}]`,
     );
   });
   const joined = runs.length === 1
@@ -235,7 +247,8 @@ export async function* decodeRuns(
   const per = Math.max(1, perDecode);
   let emitted = 0;
   for (let k = 0; k < runs.length; k += per) {
-    const args = decodeRunsArgs(options, runs.slice(k, k + per));
+    const last = k + per >= runs.length;
+    const args = decodeRunsArgs(options, runs.slice(k, k + per), !last);
     let count = 0;
     for await (const b of readDecode(args, options)) {
       // Batch starts count over the whole sequence.

@@ -97,6 +97,46 @@ Deno.test("decodeRuns gives each run's frames, in order, exactly as a seek per r
   assert.notDeepEqual(together[5], together[6]);
 });
 
+Deno.test("decodeRuns pads a run the video ends inside, so later runs keep their places", async () => {
+  const path = await keyframedClip();
+  const info = await probe(path);
+  const format = { width: 32, height: 18, channels: 1 as const };
+  const size = format.width * format.height;
+  const common = { path, format, sourcePixFmt: info.pixFmt };
+  const frames = async (runs: { first: number; count: number }[]) => {
+    const out: Uint8Array[] = [];
+    for await (
+      const b of decodeRuns(
+        common,
+        runs.map((r) => ({ start: seekPlan(info, r.first), count: r.count })),
+      )
+    ) {
+      for (let k = 0; k < b.count; k++) {
+        out.push(b.data.slice(k * size, (k + 1) * size));
+      }
+    }
+    return out;
+  };
+  // 4 of the 8 frames asked for exist; then the clip's first 3 frames.
+  const end = info.frames;
+  const got = await frames([{ first: end - 4, count: 8 }, {
+    first: 0,
+    count: 3,
+  }]);
+  const tail = await decodeAll({
+    ...common,
+    start: seekPlan(info, end - 4),
+    maxFrames: 4,
+  });
+  const head = await decodeAll({ ...common, maxFrames: 3 });
+  assert.equal(got.length, 8 + 3);
+  for (let k = 0; k < 4; k++) assert.deepEqual(got[k], tail[k]);
+  for (let k = 4; k < 8; k++) assert.deepEqual(got[k], tail[3], "padding");
+  for (let k = 0; k < 3; k++) assert.deepEqual(got[8 + k], head[k]);
+  // The last run is not padded: it ends with the video.
+  assert.equal((await frames([{ first: end - 4, count: 8 }])).length, 4);
+});
+
 Deno.test("decodeRunsArgs: one input per run, seeked, cut and concatenated", () => {
   const at = (keyTime: number, frameTime: number) => ({ keyTime, frameTime });
   const format = { width: 8, height: 8, channels: 1 as const };
