@@ -27,7 +27,6 @@ interface Entry {
   moduleUrl?: string;
 }
 
-/** Looks plugins up by kind and name; loads them on first use. */
 /** A plugin to build elsewhere (in a worker): by name, with its options. */
 export interface PluginSpec {
   /** Registered name. */
@@ -38,6 +37,7 @@ export interface PluginSpec {
   readonly moduleUrl?: string;
 }
 
+/** Looks plugins up by kind and name; loads them on first use. */
 export class Registry {
   #entries = new Map<string, Entry>();
   #loaded = new Map<string, PluginDefinition>();
