@@ -122,36 +122,54 @@ export function analysisFilter(options: DecodeOptions): string {
 /** The full ffmpeg argv of a decode. */
 export function decodeArgs(options: DecodeOptions): string[] {
   const args = ["-hide_banner", "-nostdin", "-v", "error"];
-  if (options.start) {
-    // Timestamps stay in the file's clock (-copyts) so the select above
-    // finds the frame wherever the keyframe seek landed.
-    args.push("-copyts");
-    if (options.start.keyTime > 0) {
-      args.push("-noaccurate_seek", "-ss", options.start.keyTime.toFixed(6));
-    }
-  }
-  if (options.threads) args.push("-threads", String(options.threads));
-  if (options.skipLoopFilter) args.push("-skip_loop_filter", "all");
-  // -an -sn -dn: decoding an unused audio track costs ~20% here.
-  args.push("-an", "-sn", "-dn", "-i", mediaPath(options.path));
+  // Timestamps stay in the file's clock (-copyts) so the select finds the
+  // frame wherever the keyframe seek landed.
+  if (options.start) args.push("-copyts");
+  args.push(...inputArgs(options, options.start));
   if (options.pixelFormat !== "yuv420p") {
     args.push("-vf", analysisFilter(options));
   } else if (options.start) {
     args.push("-vf", `select='gte(t\\,${options.start.frameTime.toFixed(6)})'`);
   }
-  args.push("-fps_mode", "passthrough");
   if (options.maxFrames !== undefined) {
     args.push("-frames:v", String(options.maxFrames));
   }
   args.push(
+    ...rawOutputArgs(
+      options.pixelFormat ??
+        (options.format.channels === 1 ? "gray" : "rgb24"),
+    ),
+  );
+  return args;
+}
+
+/** One input's options and the input: seeked near `start`, video only. */
+function inputArgs(
+  options: Pick<DecodeOptions, "path" | "threads" | "skipLoopFilter">,
+  start: SeekPlan | undefined,
+): string[] {
+  const args: string[] = [];
+  if (start && start.keyTime > 0) {
+    args.push("-noaccurate_seek", "-ss", start.keyTime.toFixed(6));
+  }
+  if (options.threads) args.push("-threads", String(options.threads));
+  if (options.skipLoopFilter) args.push("-skip_loop_filter", "all");
+  // -an -sn -dn: decoding an unused audio track costs ~20% here.
+  args.push("-an", "-sn", "-dn", "-i", mediaPath(options.path));
+  return args;
+}
+
+/** The output: every frame as it comes, raw, to stdout. */
+function rawOutputArgs(pixFmt: string): string[] {
+  return [
+    "-fps_mode",
+    "passthrough",
     "-f",
     "rawvideo",
     "-pix_fmt",
-    options.pixelFormat ??
-      (options.format.channels === 1 ? "gray" : "rgb24"),
+    pixFmt,
     "pipe:1",
-  );
-  return args;
+  ];
 }
 
 /** A stretch of a video to decode: `count` frames from the seek's frame on. */
@@ -186,13 +204,10 @@ export function decodeRunsArgs(
   if (runs.length === 0) throw new RangeError("no runs to decode");
   const args = ["-hide_banner", "-nostdin", "-v", "error", "-copyts"];
   const chains: string[] = [];
+  // One run needs no concat: its chain is the output.
+  const label = (k: number) => runs.length === 1 ? "out" : `r${k}`;
   runs.forEach((run, k) => {
-    if (run.start.keyTime > 0) {
-      args.push("-noaccurate_seek", "-ss", run.start.keyTime.toFixed(6));
-    }
-    if (options.threads) args.push("-threads", String(options.threads));
-    if (options.skipLoopFilter) args.push("-skip_loop_filter", "all");
-    args.push("-an", "-sn", "-dn", "-i", mediaPath(options.path));
+    args.push(...inputArgs(options, run.start));
     const cut = `trim=end_frame=${run.count}`;
     const pad = k < runs.length - 1 || padLast
       ? `,tpad=stop=${run.count}:stop_mode=clone,${cut}`
@@ -201,26 +216,22 @@ export function decodeRunsArgs(
     chains.push(
       `[${k}:v]${
         analysisFilter({ ...options, start: run.start })
-      },${cut}${pad},setpts=PTS-STARTPTS[r${k}]`,
+      },${cut}${pad},setpts=PTS-STARTPTS[${label(k)}]`,
     );
   });
-  const joined = runs.length === 1
-    ? chains[0].replace(/\[r0\]$/, "[out]")
-    : `${chains.join(";")};${
-      runs.map((_, k) => `[r${k}]`).join("")
-    }concat=n=${runs.length}:v=1:a=0[out]`;
+  if (runs.length > 1) {
+    chains.push(
+      `${
+        runs.map((_, k) => `[${label(k)}]`).join("")
+      }concat=n=${runs.length}:v=1:a=0[out]`,
+    );
+  }
   args.push(
     "-filter_complex",
-    joined,
+    chains.join(";"),
     "-map",
     "[out]",
-    "-fps_mode",
-    "passthrough",
-    "-f",
-    "rawvideo",
-    "-pix_fmt",
-    options.format.channels === 1 ? "gray" : "rgb24",
-    "pipe:1",
+    ...rawOutputArgs(options.format.channels === 1 ? "gray" : "rgb24"),
   );
   return args;
 }
