@@ -464,11 +464,10 @@ export async function validateVideo(
   };
   const maxInFlight = Math.max(1, (pool?.size ?? 1) * 2);
 
-  /** Checks the wanted pairs of two frame streams (fg ones up to `end`). */
+  /** Checks the wanted pairs of two frame streams. */
   const pairUp = async (
     fgFrames: AsyncGenerator<IndexedFrame>,
     bgFrames: AsyncGenerator<IndexedFrame>,
-    end: number,
   ) => {
     let bgFrame: IndexedFrame | undefined;
     // Asked for now, so both decodes start together (a generator starts
@@ -481,7 +480,6 @@ export async function validateVideo(
     let bgData = new Uint8Array(PAIR_BATCH * size);
     try {
       for await (const f of fgFrames) {
-        if (f.index > end) break;
         const j = map[f.index];
         while (!bgFrame || bgFrame.index < j) {
           const next = await (bgFirst ?? bgFrames.next());
@@ -528,7 +526,6 @@ export async function validateVideo(
       await pairUp(
         indexedFrames(options.frames.fg, size, (p) => fgIndices[p]),
         indexedFrames(options.frames.bg, size, (p) => bgIndices[p]),
-        n - 1,
       );
     } else {
       // One ffmpeg per video decodes the runs in turn (see decodeRuns), a
@@ -572,7 +569,6 @@ export async function validateVideo(
           plan.bgRegion,
           runs.map((r) => ({ first: map[r.start], last: map[r.end] })),
         ),
-        n - 1,
       );
     }
     await Promise.all(inFlight);
