@@ -6,6 +6,7 @@ import {
   runsPerDecode,
 } from "./frame_reader.ts";
 import { probe, seekPlan } from "./probe.ts";
+import { runText } from "./process.ts";
 import { exists, fixtureDir } from "../tests/fixtures.ts";
 import { join } from "node:path";
 
@@ -16,30 +17,21 @@ async function keyframedClip(): Promise<string> {
   const path = join(dir, "keyframes_every_second.mp4");
   if (await exists(path)) return path;
   const tmp = `${path}.tmp.mp4`;
-  const out = await new Deno.Command("ffmpeg", {
-    args: [
-      "-v",
-      "error",
-      "-y",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc2=s=320x180:r=30:d=6",
-      "-c:v",
-      "libx264",
-      "-g",
-      "30",
-      "-keyint_min",
-      "30",
-      "-sc_threshold",
-      "0",
-      "-pix_fmt",
-      "yuv420p",
-      tmp,
-    ],
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  await runText("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=s=320x180:r=30:d=6",
+    "-c:v",
+    "libx264",
+    ...["-g", "30", "-keyint_min", "30", "-sc_threshold", "0"],
+    "-pix_fmt",
+    "yuv420p",
+    tmp,
+  ]);
   await Deno.rename(tmp, path);
   return path;
 }
