@@ -10,26 +10,21 @@
  * subtracts each frame's mean and divides by its contrast, so a brightness
  * or contrast regrade of one video does not move the distance.
  *
- * Storage (Int16Array, `size² + 3` elements per frame, plus `g² + 2` for the
- * coarse part below; 2,186 bytes at 32×32):
- * - `size²` slots: the zero-mean pixels scaled so the vector's L2 norm is
- *   `NORM` (32,000), rounded. A fixed norm uses the whole int16 range
- *   whatever the frame's contrast (no element of a zero-mean vector can
- *   exceed its norm, so nothing overflows), which keeps rounding error near
- *   1e-5 in NCC, far below the 1e-3..1e-2 a 0.25 px shift of smooth footage
- *   causes; and it turns the comparison into one integer dot product.
- * - slot `size²`: the mean × 128 (flat frames are compared by mean).
- * - slots `size² + 1`, `size² + 2`: the exact squared norm of the rounded
- *   vector (high and low 16 bits), 0 for a flat frame. Dividing by the exact
- *   norm rather than `NORM²` makes identical frames exactly 0 apart, and the
- *   0 doubles as the "flat" flag.
- * - when `size` is a multiple of 8: an 8×8 (g×g) pooling of the stored
- *   pixels, stored the same way (zero-mean, scaled to `NORM`, then its exact
- *   squared norm in two slots). `coarseDistance` compares these 64 values
- *   instead of `size²`: the aligner's offset search compares a few dozen fg
- *   frames with every bg frame at every offset (600k comparisons on a
- *   5-minute bg), and only its best candidates are re-scored with the full
- *   thumbnail.
+ * Storage (Uint8Array, 1,170 bytes a frame at 32×32; a 20-minute pair holds
+ * 63,000 of them, so one byte per pixel matters):
+ * - `size²` bytes: the thumbnail's pixels as they are.
+ * - 6 bytes: S, the pixel sum; 6 bytes: V = n·Σp² − S² (n² times the
+ *   variance), 0 for a flat frame (the 0 doubles as the "flat" flag).
+ *   Then NCC(a, b) = (n·Σab − Sa·Sb) / √(Va·Vb), where every term is an
+ *   integer below 2^53: the comparison is exact, with no rounding beyond
+ *   the thumbnail's own gray levels, and identical frames are exactly 0
+ *   apart.
+ * - when `size` is a multiple of 8: an 8×8 (g×g) pooling, its g² block sums
+ *   as 16-bit values and its own V (6 bytes; 0 when nothing varies at that
+ *   scale). `coarseDistance` compares these 64 values instead of `size²`:
+ *   the aligner's offset search compares a few dozen fg frames with every
+ *   bg frame at every offset (600k comparisons on a 5-minute bg), and only
+ *   its best candidates are re-scored with the full thumbnail.
  *
  * @module
  */
@@ -45,7 +40,7 @@ import { featureTable } from "../core/feature_table.ts";
 
 /** Options of the `thumb` fingerprinter. */
 export interface ThumbOptions {
-  /** Side of the square gray thumbnail, 4..128 (memory is `2·size²` bytes per frame). */
+  /** Side of the square gray thumbnail, 4..128 (memory is about `size²` bytes per frame). */
   size: number;
   /**
    * Frames whose pixel standard deviation is below this many gray levels are
@@ -58,12 +53,10 @@ export interface ThumbOptions {
 /** Default `thumb` options. */
 export const thumbDefaults: Readonly<ThumbOptions> = { size: 32, flatStd: 2 };
 
-/** L2 norm every non-flat feature is scaled to (fits int16, see the module doc). */
-const NORM = 32000;
-/** Fixed-point scale of the stored mean: 255 × 128 still fits int16. */
-const MEAN_SCALE = 128;
 /** Mean difference (gray levels) at which two flat frames count as unrelated. */
 const FLAT_MEAN_RANGE = 64;
+/** Bytes of one stored sum (see {@link put48}). */
+const SUM_BYTES = 6;
 
 /** Creates a `thumb` fingerprinter: size×size gray in, NCC-ready thumbnail out. */
 export function createThumb(
@@ -81,11 +74,15 @@ export function createThumb(
   // The coarse part: g×g blocks of b×b pixels (none for odd sizes).
   const g = size % 8 === 0 && size >= 16 ? 8 : 0;
   const b = g ? size / g : 0, gn = g * g;
-  const length = n + 3 + (g ? gn + 2 : 0);
-  const cBase = n + 3;
-  const pooled = new Float64Array(gn);
+  // Offsets within a feature: S, V, then the block sums and their V.
+  const sAt = n, vAt = n + SUM_BYTES, cBase = n + 2 * SUM_BYTES;
+  const cvAt = cBase + 2 * gn;
+  const length = cBase + (g ? 2 * gn + SUM_BYTES : 0);
+  // V below this is a flat frame: std < flatStd ⇔ V < (flatStd·n)².
+  const flatV = (flatStd * n) ** 2;
+  const blocks = new Float64Array(gn);
   const input: FrameFormat = { width: size, height: size, channels: 1 };
-  const invFlatRange = 1 / (MEAN_SCALE * FLAT_MEAN_RANGE);
+  const invFlatRange = 1 / (n * FLAT_MEAN_RANGE);
 
   function compute(frame: Frame, table: FeatureArray, index: number): void {
     if (!sameFormat(frame, input)) {
@@ -95,73 +92,47 @@ export function createThumb(
     }
     const px = frame.data;
     const base = index * length;
-    let sum = 0;
-    for (let k = 0; k < n; k++) sum += px[k];
-    const mean = sum / n;
-    let ss = 0;
+    let sum = 0, squares = 0;
     for (let k = 0; k < n; k++) {
-      const d = px[k] - mean;
-      ss += d * d;
+      const v = px[k];
+      table[base + k] = v;
+      sum += v;
+      squares += v * v;
     }
-    table[base + n] = Math.round(mean * MEAN_SCALE);
-    if (ss < flatStd * flatStd * n || ss === 0) {
-      // Flat: pixels are not needed, and a zero norm marks the frame.
-      table.fill(0, base, base + n);
-      table.fill(0, base + n + 1, base + length);
-      return;
-    }
-    store(px, n, mean, ss, table, base, base + n + 1);
-    if (g) pool(table, base);
+    const v = n * squares - sum * sum;
+    const flat = v === 0 || v < flatV;
+    put48(table, base + sAt, sum);
+    put48(table, base + vAt, flat ? 0 : v);
+    if (g) pool(px, table, base, sum, flat);
   }
 
-  /**
-   * `values[0..count)` minus `mean`, scaled to the L2 norm `NORM` (`ss`:
-   * their sum of squared deviations, > 0) and rounded, at `at`; the exact
-   * squared norm of what was stored at `normAt` (two slots).
-   */
-  function store(
-    values: ArrayLike<number>,
-    count: number,
-    mean: number,
-    ss: number,
+  /** The coarse part of the feature at `base`: `px`'s block sums. */
+  function pool(
+    px: Uint8Array,
     table: FeatureArray,
-    at: number,
-    normAt: number,
+    base: number,
+    sum: number,
+    flat: boolean,
   ): void {
-    const scale = NORM / Math.sqrt(ss);
-    let q2 = 0;
-    for (let k = 0; k < count; k++) {
-      const q = Math.round((values[k] - mean) * scale);
-      table[at + k] = q;
-      q2 += q * q;
-    }
-    // q2 ≈ NORM² < 2^30, so the high half fits int16; the low half is read
-    // back unsigned.
-    table[normAt] = Math.floor(q2 / 65536);
-    table[normAt + 1] = q2 & 0xffff;
-  }
-
-  /** The coarse part of the feature at `base` (its pixels are stored). */
-  function pool(table: FeatureArray, base: number): void {
-    pooled.fill(0);
-    for (let y = 0; y < size; y++) {
-      const row = base + y * size, out = ((y / b) | 0) * g;
-      for (let x = 0; x < size; x++) {
-        pooled[out + ((x / b) | 0)] += table[row + x];
+    blocks.fill(0);
+    if (!flat) {
+      for (let y = 0; y < size; y++) {
+        const row = y * size, out = ((y / b) | 0) * g;
+        for (let x = 0; x < size; x++) {
+          blocks[out + ((x / b) | 0)] += px[row + x];
+        }
       }
     }
-    let sum = 0;
-    for (let k = 0; k < gn; k++) sum += pooled[k];
-    const mean = sum / gn;
-    let ss = 0;
-    for (let k = 0; k < gn; k++) ss += (pooled[k] - mean) ** 2;
-    const c = base + cBase;
-    if (ss === 0) {
-      // No contrast left at this scale: coarseDistance uses the pixels.
-      table.fill(0, c, c + gn + 2);
-      return;
+    let squares = 0;
+    for (let k = 0, at = base + cBase; k < gn; k++, at += 2) {
+      const s = blocks[k];
+      table[at] = s & 0xff;
+      table[at + 1] = s >>> 8;
+      squares += s * s;
     }
-    store(pooled, gn, mean, ss, table, c, c + gn);
+    // 0 for a flat frame, or when no block differs from another: then
+    // coarseDistance falls back to the pixels.
+    put48(table, base + cvAt, flat ? 0 : gn * squares - sum * sum);
   }
 
   /** Like `distance`, on the g×g coarse parts (flat frames alike). */
@@ -171,10 +142,22 @@ export function createThumb(
     b: FeatureArray,
     j: number,
   ): number {
-    const ca = i * length + cBase, cb = j * length + cBase;
-    const qa = normAt(a, ca + gn), qb = normAt(b, cb + gn);
-    if (qa === 0 || qb === 0) return distance(a, i, b, j);
-    return nccDistance(a, ca, b, cb, gn, qa, qb);
+    const pa = i * length, pb = j * length;
+    const va = get48(a, pa + cvAt), vb = get48(b, pb + cvAt);
+    if (va === 0 || vb === 0) return distance(a, i, b, j);
+    const ca = pa + cBase, cb = pb + cBase;
+    let s0 = 0, s1 = 0;
+    for (let k = 0; k < 2 * gn; k += 4) {
+      s0 += (a[ca + k] | (a[ca + k + 1] << 8)) *
+        (b[cb + k] | (b[cb + k + 1] << 8));
+      s1 += (a[ca + k + 2] | (a[ca + k + 3] << 8)) *
+        (b[cb + k + 2] | (b[cb + k + 3] << 8));
+    }
+    return nccDistance(
+      gn * (s0 + s1) - get48(a, pa + sAt) * get48(b, pb + sAt),
+      va,
+      vb,
+    );
   }
 
   function distance(
@@ -184,13 +167,25 @@ export function createThumb(
     j: number,
   ): number {
     const pa = i * length, pb = j * length;
-    const qa = normAt(a, pa + n + 1), qb = normAt(b, pb + n + 1);
-    if (qa === 0 || qb === 0) {
-      if (qa !== qb) return 1;
-      const d = Math.abs(a[pa + n] - b[pb + n]) * invFlatRange;
+    const va = get48(a, pa + vAt), vb = get48(b, pb + vAt);
+    const sa = get48(a, pa + sAt), sb = get48(b, pb + sAt);
+    if (va === 0 || vb === 0) {
+      if (va !== vb) return 1;
+      const d = Math.abs(sa - sb) * invFlatRange;
       return d < 1 ? d : 1;
     }
-    return nccDistance(a, pa, b, pb, n, qa, qb);
+    // Four accumulators break the add dependency chain; each stays below
+    // n/4 · 255² < 2^30 (a small integer) for every allowed size.
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let k = 0;
+    for (const end = n & ~3; k < end; k += 4) {
+      s0 += a[pa + k] * b[pb + k];
+      s1 += a[pa + k + 1] * b[pb + k + 1];
+      s2 += a[pa + k + 2] * b[pb + k + 2];
+      s3 += a[pa + k + 3] * b[pb + k + 3];
+    }
+    for (; k < n; k++) s0 += a[pa + k] * b[pb + k];
+    return nccDistance(n * (s0 + s1 + s2 + s3) - sa * sb, va, vb);
   }
 
   return {
@@ -198,44 +193,40 @@ export function createThumb(
     input,
     featureLength: length,
     coarse: false,
-    createTable: (count: number) => featureTable(Int16Array, count, length),
+    createTable: (count: number) => featureTable(Uint8Array, count, length),
     compute,
     distance,
     ...(g ? { coarseDistance } : {}),
   };
 }
 
-/** A squared norm stored in two slots at `at` (see the module doc). */
-function normAt(t: FeatureArray, at: number): number {
-  return t[at] * 65536 + (t[at + 1] & 0xffff);
+/**
+ * Stores `value`, an integer in [0, 2^48), as 6 little-endian bytes: V
+ * reaches n²·255²/4 ≈ 4.4·10^12 at the largest size.
+ */
+function put48(t: FeatureArray, at: number, value: number): void {
+  const low = value % 4294967296, high = (value - low) / 4294967296;
+  t[at] = low & 0xff;
+  t[at + 1] = (low >>> 8) & 0xff;
+  t[at + 2] = (low >>> 16) & 0xff;
+  t[at + 3] = low >>> 24;
+  t[at + 4] = high & 0xff;
+  t[at + 5] = high >>> 8;
+}
+
+/** Reads what {@link put48} stored. */
+function get48(t: FeatureArray, at: number): number {
+  return t[at] + t[at + 1] * 256 + t[at + 2] * 65536 +
+    t[at + 3] * 16777216 + (t[at + 4] + t[at + 5] * 256) * 4294967296;
 }
 
 /**
- * 1 − NCC of `count` stored values at `pa` in `a` and `pb` in `b`, whose
- * squared norms `qa`, `qb` are not 0; clamped to [0, 1].
+ * 1 − NCC from the covariance term `num` (n·Σab − Sa·Sb) and the two
+ * frames' V (both > 0), clamped to [0, 1].
  */
-function nccDistance(
-  a: FeatureArray,
-  pa: number,
-  b: FeatureArray,
-  pb: number,
-  count: number,
-  qa: number,
-  qb: number,
-): number {
-  // Four accumulators break the add dependency chain; every partial sum is
-  // bounded by NORM² (Cauchy–Schwarz), so they stay small integers.
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let k = 0;
-  for (const end = count & ~3; k < end; k += 4) {
-    s0 += a[pa + k] * b[pb + k];
-    s1 += a[pa + k + 1] * b[pb + k + 1];
-    s2 += a[pa + k + 2] * b[pb + k + 2];
-    s3 += a[pa + k + 3] * b[pb + k + 3];
-  }
-  for (; k < count; k++) s0 += a[pa + k] * b[pb + k];
-  // sqrt(q·q) is exactly q in IEEE arithmetic, so identical frames give 0.
-  const d = 1 - (s0 + s1 + s2 + s3) / Math.sqrt(qa * qb);
+function nccDistance(num: number, va: number, vb: number): number {
+  // sqrt(v·v) is exactly v in IEEE arithmetic, so identical frames give 0.
+  const d = 1 - num / Math.sqrt(va * vb);
   return d <= 0 ? 0 : d >= 1 ? 1 : d;
 }
 

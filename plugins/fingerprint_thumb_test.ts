@@ -148,10 +148,20 @@ Deno.test("thumb compares flat frames by mean and flat vs textured as 1", () => 
 
 Deno.test("thumb writes slot k only and distance reads slot k", () => {
   const fp = createThumb();
-  // The pixels, mean and norm; then the 8×8 coarse part and its norm.
-  assert.equal(fp.featureLength, 32 * 32 + 3 + 8 * 8 + 2);
-  const t = assertSlotLayout(fp, randomGray(5));
-  assert.ok(t instanceof Int16Array);
+  // The pixels, their sum and V; then the 8×8 block sums (2 bytes each)
+  // and their V.
+  assert.equal(fp.featureLength, 32 * 32 + 12 + 8 * 8 * 2 + 6);
+  const frame = randomGray(5);
+  const t = assertSlotLayout(fp, frame);
+  assert.ok(t instanceof Uint8Array);
+  const at = fp.featureLength, n = 32 * 32;
+  assert.deepEqual(t.subarray(at, at + n), frame.data);
+  const sum = frame.data.reduce((s, v) => s + v, 0);
+  const squares = frame.data.reduce((s, v) => s + v * v, 0);
+  const read48 = (k: number) =>
+    Array.from(t.subarray(k, k + 6)).reduceRight((s, v) => s * 256 + v, 0);
+  assert.equal(read48(at + n), sum);
+  assert.equal(read48(at + n + 6), n * squares - sum * sum);
   // Slot 0 is empty, i.e. a black flat frame; slot 1 is textured.
   assert.equal(fp.distance(t, 0, t, 1), 1);
 });
@@ -159,7 +169,7 @@ Deno.test("thumb writes slot k only and distance reads slot k", () => {
 Deno.test("thumb honours the size option and rejects other formats", () => {
   const fp = createThumb({ size: 16 });
   assert.deepEqual(fp.input, { width: 16, height: 16, channels: 1 });
-  assert.equal(fp.featureLength, 16 * 16 + 3 + 8 * 8 + 2);
+  assert.equal(fp.featureLength, 16 * 16 + 12 + 8 * 8 * 2 + 6);
   const t = fp.createTable(1);
   fp.compute(randomGray(1, 16), t, 0);
   assert.equal(fp.distance(t, 0, t, 0), 0);
@@ -167,7 +177,7 @@ Deno.test("thumb honours the size option and rejects other formats", () => {
   assertRejectsFormat(fp, INPUT);
   // Sizes that are no multiple of 8 have no coarse part.
   const odd = createThumb({ size: 20 });
-  assert.equal(odd.featureLength, 20 * 20 + 3);
+  assert.equal(odd.featureLength, 20 * 20 + 12);
   assert.equal(odd.coarseDistance, undefined);
   assert.throws(() => createThumb({ size: 2 }), RangeError);
   assert.equal(thumbDefaults.size, 32);
@@ -206,4 +216,68 @@ Deno.test("thumb's coarse distance ranks pan shifts as the full distance does, a
   fp.compute(randomGray(3), f, 2);
   assert.equal(fp.coarseDistance!(f, 0, f, 1), fp.distance(f, 0, f, 1));
   assert.equal(fp.coarseDistance!(f, 0, f, 2), 1);
+});
+
+/** 1 − NCC of two pixel arrays in floating point, clamped to [0, 1]. */
+function referenceDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let k = 0; k < n; k++) (ma += a[k]), (mb += b[k]);
+  ma /= n, mb /= n;
+  let ab = 0, aa = 0, bb = 0;
+  for (let k = 0; k < n; k++) {
+    ab += (a[k] - ma) * (b[k] - mb);
+    aa += (a[k] - ma) ** 2;
+    bb += (b[k] - mb) ** 2;
+  }
+  return Math.min(1, Math.max(0, 1 - ab / Math.sqrt(aa * bb)));
+}
+
+/** Sums of g×g blocks of a size×size image. */
+function blockSums(px: Uint8Array, size: number, g: number): number[] {
+  const b = size / g, out = new Array(g * g).fill(0);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      out[Math.floor(y / b) * g + Math.floor(x / b)] += px[y * size + x];
+    }
+  }
+  return out;
+}
+
+Deno.test("thumb's distances are the NCC of the pixels and of their 8×8 block sums, at every size up to the largest", () => {
+  for (const size of [8, 16, 32, 128]) {
+    const fp = createThumb({ size });
+    const frames = [
+      randomGray(21, size),
+      randomGray(22, size),
+      // Extreme contrast: half black, half white (the largest stored V).
+      grayFrame(size, size, (x) => (x < size / 2 ? 0 : 255)),
+      grayFrame(size, size, (x, y) => (x + y) % 2 ? 0 : 255),
+      mapFrame(randomGray(21, size), (v) => 255 - v / 2),
+    ];
+    const t = fp.createTable(frames.length);
+    frames.forEach((f, k) => fp.compute(f, t, k));
+    for (let i = 0; i < frames.length; i++) {
+      for (let j = 0; j < frames.length; j++) {
+        const want = referenceDistance(frames[i].data, frames[j].data);
+        const got = fp.distance(t, i, t, j);
+        assert.ok(
+          Math.abs(got - want) < 1e-12,
+          `size ${size} ${i}-${j}: ${got} vs ${want}`,
+        );
+        if (!fp.coarseDistance) continue;
+        const bi = blockSums(frames[i].data, size, 8);
+        const bj = blockSums(frames[j].data, size, 8);
+        // A checkerboard has no contrast at the block scale: the pixels decide.
+        const coarseWant = new Set(bi).size === 1 || new Set(bj).size === 1
+          ? want
+          : referenceDistance(bi, bj);
+        const coarse = fp.coarseDistance(t, i, t, j);
+        assert.ok(
+          Math.abs(coarse - coarseWant) < 1e-12,
+          `size ${size} coarse ${i}-${j}: ${coarse} vs ${coarseWant}`,
+        );
+      }
+    }
+  }
 });
