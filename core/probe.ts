@@ -6,7 +6,7 @@
  */
 
 import { FfmpegError, InputError } from "./errors.ts";
-import { mediaPath, runText } from "./process.ts";
+import { mediaPath, runLines } from "./process.ts";
 import type { Timeline } from "./types.ts";
 
 /** What vidkompy needs to know about one input. */
@@ -172,24 +172,28 @@ export async function probe(
   let json: {
     streams?: (ProbeStream & { index?: number })[];
     format?: { duration?: string; start_time?: string };
-    packets?: { stream_index?: number; pts_time?: string; flags?: string }[];
   };
+  const packets = new PacketColumns();
   try {
     // One ffprobe for metadata and packet times: it only demuxes, and each
-    // process start costs more than the listing itself.
-    const text = await runText("ffprobe", [
+    // process start costs more than the listing itself. Compact JSON puts
+    // each packet on a line of its own, read as it comes (see PacketColumns).
+    const rest: string[] = [];
+    await runLines("ffprobe", [
       "-v",
       "error",
       "-print_format",
-      "json",
+      "json=compact=1",
       "-show_format",
       "-show_streams",
       "-show_entries",
       "packet=stream_index,pts_time,flags",
       "-i",
       mediaPath(path),
-    ]);
-    json = JSON.parse(text);
+    ], (line) => {
+      if (!packets.take(line)) rest.push(line);
+    });
+    json = JSON.parse(rest.join("\n"));
   } catch (err) {
     if (err instanceof FfmpegError && err.hint) throw err;
     if (await isUnfinishedMp4(path, String(err))) {
@@ -239,19 +243,19 @@ export async function probe(
     );
   }
   const duration = Number(video.duration ?? json.format?.duration ?? NaN);
-  const packets = packetTimes(json.packets ?? [], video.index ?? 0);
+  const stream = packets.timesOf(video.index ?? 0);
   // A container's frame count (mp4, avi: from the index) beyond the packets
   // that can be read means the data was cut off; without this check a
   // half-copied file would compose half a video without a word.
   const declared = Number(video.nb_frames);
-  const readable = packets?.listed ?? 0;
+  const readable = stream?.listed ?? 0;
   if (declared > 0 && readable < declared) {
     throw new InputError(
       `${role} is truncated or damaged: ${readable} of ${declared} video frames can be read: ${path}`,
       { hint: "copy or export the file again" },
     );
   }
-  let times = packets?.times ?? new Float64Array(0);
+  let times = stream?.times ?? new Float64Array(0);
   const formatStart = Number(json.format?.start_time ?? 0);
   if (times.length === 0) {
     const n = Math.round((duration || 0) * fps);
@@ -269,11 +273,11 @@ export async function probe(
       ? duration
       : times[times.length - 1] + 1 / fps,
     times,
-    seekBase: packets && Number.isFinite(formatStart)
-      ? Math.max(0, packets.first - formatStart)
+    seekBase: stream && Number.isFinite(formatStart)
+      ? Math.max(0, stream.first - formatStart)
       : 0,
-    startTime: packets?.first ?? 0,
-    keyframes: packets?.keyframes.length ? packets.keyframes : Int32Array.of(0),
+    startTime: stream?.first ?? 0,
+    keyframes: stream?.keyframes.length ? stream.keyframes : Int32Array.of(0),
     rotation,
     videoCodec: video.codec_name ?? "unknown",
     pixFmt: video.pix_fmt ?? "unknown",
@@ -320,42 +324,104 @@ function normaliseRotation(deg: number): number {
   return ((Math.round(deg / 90) * 90) % 360 + 360) % 360;
 }
 
+/** A packet's flag bits in {@link PacketColumns}. */
+const KEY = 1, DISCARD = 2;
+
 /**
- * Presentation times of one stream's packets, sorted, relative to the
- * first, and which of them are keyframes; packets flagged for discard (edit
- * lists) are left out so the count matches the frames ffmpeg decodes;
- * `listed` counts every packet of the stream, discarded or not.
+ * The packets of ffprobe's compact JSON listing, taken a line at a time
+ * and kept as three number columns instead of a parsed object per packet
+ * (a 20-minute video has 63,000 of them); every other line is left to the
+ * caller. A packet is mostly one line, more when it carries side data.
  */
-function packetTimes(
-  list: readonly { stream_index?: number; pts_time?: string; flags?: string }[],
-  stream: number,
-):
-  | {
-    times: Float64Array;
-    first: number;
-    keyframes: Int32Array;
-    listed: number;
-  }
-  | undefined {
-  const packets: { t: number; key: boolean }[] = [];
-  let listed = 0;
-  for (const p of list) {
-    if (p.stream_index !== stream) continue;
-    listed++;
-    if (p.pts_time === undefined) continue;
+class PacketColumns {
+  readonly #stream: number[] = [];
+  readonly #time: number[] = [];
+  readonly #flags: number[] = [];
+  #inside = false;
+  /** The lines of a packet not yet closed, and its open brackets. */
+  #pending = "";
+  #depth = 0;
+
+  /** Takes `line` when it belongs to the packet list; false otherwise. */
+  take(line: string): boolean {
+    const t = line.trim();
+    if (!this.#inside) {
+      // The list's opening line stays with the caller, as does its end:
+      // the rest of the document then reads as an empty list.
+      if (t === '"packets": [') this.#inside = true;
+      return false;
+    }
+    if (this.#depth === 0) {
+      if (t.startsWith("]")) {
+        this.#inside = false;
+        return false;
+      }
+      if (t === "") return true;
+    }
+    this.#pending += t;
+    this.#depth += bracketBalance(t);
+    if (this.#depth > 0) return true;
+    const text = this.#pending;
+    this.#pending = "";
+    this.#depth = 0;
+    const p: { stream_index?: number; pts_time?: string; flags?: string } = JSON
+      .parse(text.endsWith(",") ? text.slice(0, -1) : text);
     const flags = p.flags ?? "";
-    if (flags.includes("D")) continue;
-    const t = Number(p.pts_time);
-    if (Number.isFinite(t)) packets.push({ t, key: flags.includes("K") });
+    this.#stream.push(p.stream_index ?? -1);
+    this.#time.push(p.pts_time === undefined ? NaN : Number(p.pts_time));
+    this.#flags.push(
+      (flags.includes("K") ? KEY : 0) | (flags.includes("D") ? DISCARD : 0),
+    );
+    return true;
   }
-  if (packets.length === 0) return undefined;
-  packets.sort((a, b) => a.t - b.t);
-  const first = packets[0].t;
-  const times = new Float64Array(packets.length);
-  const keys: number[] = [];
-  for (let i = 0; i < packets.length; i++) {
-    times[i] = packets[i].t - first;
-    if (packets[i].key) keys.push(i);
+
+  /**
+   * Presentation times of one stream's packets, sorted, relative to the
+   * first, and which of them are keyframes; packets flagged for discard
+   * (edit lists) are left out so the count matches the frames ffmpeg
+   * decodes; `listed` counts every packet of the stream, discarded or not.
+   */
+  timesOf(stream: number):
+    | {
+      times: Float64Array;
+      first: number;
+      keyframes: Int32Array;
+      listed: number;
+    }
+    | undefined {
+    const kept: number[] = [];
+    let listed = 0;
+    for (let k = 0; k < this.#stream.length; k++) {
+      if (this.#stream[k] !== stream) continue;
+      listed++;
+      if (this.#flags[k] & DISCARD || !Number.isFinite(this.#time[k])) continue;
+      kept.push(k);
+    }
+    if (kept.length === 0) return undefined;
+    const time = this.#time;
+    kept.sort((a, b) => time[a] - time[b]);
+    const first = time[kept[0]];
+    const times = new Float64Array(kept.length);
+    const keys: number[] = [];
+    for (let i = 0; i < kept.length; i++) {
+      times[i] = time[kept[i]] - first;
+      if (this.#flags[kept[i]] & KEY) keys.push(i);
+    }
+    return { times, first, keyframes: Int32Array.from(keys), listed };
   }
-  return { times, first, keyframes: Int32Array.from(keys), listed };
+}
+
+/** Opening minus closing brackets of a JSON fragment, outside its strings. */
+function bracketBalance(text: string): number {
+  let depth = 0, quoted = false;
+  for (let k = 0; k < text.length; k++) {
+    const c = text[k];
+    if (quoted) {
+      if (c === "\\") k++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+  }
+  return depth;
 }

@@ -182,6 +182,64 @@ export async function runText(
   args: string[],
   signal?: AbortSignal,
 ): Promise<string> {
+  let text = "";
+  await runReading(name, args, async (stdout) => {
+    text = new TextDecoder().decode(await readAll(stdout));
+  }, signal);
+  return text;
+}
+
+/**
+ * Runs a command to completion, handing each line of its stdout to
+ * `onLine` as it comes (without the line break); throws FfmpegError on
+ * failure, and what `onLine` throws (the child is then killed). The output
+ * is never held whole, so memory stays flat however long it is: ffprobe's
+ * packet list of a 20-minute video is 4 MB of text, and holding it (bytes,
+ * string and parsed objects) left 26 MB more resident than a 5-minute one.
+ */
+export async function runLines(
+  name: "ffmpeg" | "ffprobe",
+  args: string[],
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  await runReading(name, args, async (stdout) => {
+    const reader = stdout.getReader({ mode: "byob" });
+    const decoder = new TextDecoder();
+    let buffer = new Uint8Array(1 << 16);
+    let partial = "";
+    try {
+      while (true) {
+        const { value, done } = await reader.read(buffer);
+        if (value) {
+          // The read hands the buffer back; decode copies out of it.
+          buffer = new Uint8Array(value.buffer);
+          const lines = (partial + decoder.decode(value, { stream: true }))
+            .split("\n");
+          partial = lines.pop()!;
+          for (const line of lines) onLine(line);
+        }
+        if (done) break;
+      }
+      partial += decoder.decode();
+      if (partial) onLine(partial);
+    } finally {
+      reader.releaseLock();
+    }
+  }, signal);
+}
+
+/**
+ * Starts a command with stdout piped to `read` and stderr drained, waits
+ * for both, and throws FfmpegError (quoting its last words) when it fails.
+ * When `read` throws, the child is killed and that error is thrown.
+ */
+async function runReading(
+  name: "ffmpeg" | "ffprobe",
+  args: string[],
+  read: (stdout: ReadableStream<Uint8Array>) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
   signal?.throwIfAborted();
   let child: Deno.ChildProcess;
   try {
@@ -196,14 +254,23 @@ export async function runText(
     throw spawnError(name, err);
   }
   const errors = drain(child.stderr);
-  const bytes = await readAll(child.stdout);
+  try {
+    await read(child.stdout);
+  } catch (err) {
+    try {
+      child.kill();
+    } catch {
+      // Already gone.
+    }
+    await Promise.allSettled([child.status, errors, child.stdout.cancel()]);
+    throw err;
+  }
   const [status, tail] = await Promise.all([child.status, errors]);
   if (!status.success) {
     throw new FfmpegError(
       `${name} failed: ${failureReason(status, tail.text())}`,
     );
   }
-  return new TextDecoder().decode(bytes);
 }
 
 /**

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { FfmpegError } from "./errors.ts";
+import { runLines, runText } from "./process.ts";
+
+/** A listing of 1,800 packets (~280 KB, many pipe reads) that needs no file. */
+const LISTING = [
+  "-v",
+  "error",
+  "-f",
+  "lavfi",
+  "-i",
+  "testsrc=d=60:r=30:s=64x36",
+  "-show_packets",
+  "-of",
+  "compact",
+];
+
+Deno.test("runLines hands over every line of a long output, as runText reads it", async () => {
+  const lines: string[] = [];
+  await runLines("ffprobe", LISTING, (line) => lines.push(line));
+  const text = await runText("ffprobe", LISTING);
+  assert.ok(text.length > 200_000, `listing of ${text.length} bytes`);
+  assert.ok(text.endsWith("\n"));
+  assert.deepEqual(lines, text.slice(0, -1).split("\n"));
+  assert.equal(lines.filter((l) => l.startsWith("packet|")).length, 1800);
+});
+
+Deno.test("runLines reports a failing command with its last words", async () => {
+  await assert.rejects(
+    runLines("ffprobe", ["-v", "error", "-i", "/no/such/file.mp4"], () => {}),
+    (err) =>
+      err instanceof FfmpegError && /ffprobe failed: .*No such file/.test(
+        err.message,
+      ),
+  );
+});
+
+Deno.test("runLines stops the command and passes on what the reader throws", async () => {
+  let seen = 0;
+  const stop = new Error("enough");
+  // An hour of packets: were the child not killed, this would run on.
+  const hour = LISTING.map((a) => a.replace("d=60", "d=3600"));
+  await assert.rejects(
+    runLines("ffprobe", hour, () => {
+      if (++seen === 3) throw stop;
+    }),
+    (err) => err === stop,
+  );
+  assert.equal(seen, 3);
+});
