@@ -4,8 +4,9 @@
  * options, and the module URL of user plugins) and the validator; each
  * later task is a packed batch of frames, a round of the placement lock's
  * search-level tests (they run here so the main thread keeps draining the
- * decoders), or a batch of pairs to validate (one pool for the whole run:
- * each worker costs ~20 MB and a few tenths of a second to start).
+ * decoders), a window of the exact placement search (window_search.ts), or
+ * a batch of pairs to validate (one pool for the whole run: each worker
+ * costs ~20 MB and a few tenths of a second to start).
  *
  * @module
  */
@@ -27,7 +28,17 @@ import {
   validateTask,
   type ValidatorSpec,
 } from "./validate_tasks.ts";
-import type { FeatureArray, Fingerprinter, Validator } from "./types.ts";
+import type {
+  FeatureArray,
+  Fingerprinter,
+  Locator,
+  Validator,
+} from "./types.ts";
+import {
+  type WindowReply,
+  windowReply,
+  type WindowSearch,
+} from "./window_search.ts";
 import { serveTasks } from "./worker_pool.ts";
 
 /** One fingerprinter to load in the worker. */
@@ -41,6 +52,8 @@ export interface InitTask {
   readonly fingerprinters: readonly FingerprinterSpec[];
   /** The validator to serve `pairs` tasks with, if any. */
   readonly validator?: ValidatorSpec;
+  /** The locator to serve `window` tasks with, if any. */
+  readonly locator?: PluginSpec;
 }
 
 /** A batch of frames to fingerprint. */
@@ -67,9 +80,17 @@ export interface LockTask {
   readonly probes: readonly GrayImage[];
 }
 
+/** A window of the exact placement search. */
+export interface WindowTask extends WindowSearch {
+  /** Discriminator. */
+  readonly type: "window";
+}
+
 let members: Fingerprinter[] = [];
 let ready: Promise<void> = Promise.resolve();
 let validator: Promise<Validator> | undefined;
+let locatorSpec: PluginSpec | undefined;
+let locator: Promise<Locator> | undefined;
 
 async function load(specs: readonly FingerprinterSpec[]): Promise<void> {
   // One after another: specs may share a user module.
@@ -81,9 +102,15 @@ async function load(specs: readonly FingerprinterSpec[]): Promise<void> {
 }
 
 serveTasks<
-  InitTask | BatchTask | LockTask | ValidateBatchTask,
-  FeatureArray[] | Float32Array | null
+  InitTask | BatchTask | LockTask | ValidateBatchTask | WindowTask,
+  FeatureArray[] | Float32Array | WindowReply | null
 >(async (task) => {
+  if (task.type === "window") {
+    if (!locatorSpec) throw new Error("analysis worker: no locator");
+    // Built on first use: most runs need no window searched here.
+    locator ??= registry.createFromSpec("locator", locatorSpec);
+    return { result: await windowReply(await locator, task) };
+  }
   if (task.type === "pairs") {
     if (!validator) throw new Error("analysis worker: no validator");
     const done = await validateTask(await validator, task);
@@ -93,11 +120,12 @@ serveTasks<
   if (task.type === "lock") {
     const result = lockTests(task.samples, task.probes);
     return Promise.resolve({
-      result: result as Float32Array | FeatureArray[] | null,
+      result: result as Float32Array | FeatureArray[] | WindowReply | null,
       transfer: [result.buffer as ArrayBuffer],
     });
   }
   if (task.type === "init") {
+    locatorSpec = task.locator;
     if (task.validator) {
       validator = registry.createFromSpec("validator", task.validator);
       validator.catch(() => {}); // raised by the first pairs task

@@ -67,6 +67,7 @@ import type {
   FingerprinterSpec,
   InitTask,
   LockTask,
+  WindowTask,
 } from "./fingerprint_worker.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import {
@@ -87,6 +88,11 @@ import {
 } from "./placement.ts";
 import { type MediaInfo, probe } from "./probe.ts";
 import { checkFfmpeg } from "./process.ts";
+import {
+  foundOrThrow,
+  type WindowReply,
+  type WindowSearcher,
+} from "./window_search.ts";
 import { type Registry, registry as defaultRegistry } from "./registry.ts";
 import type { Alignment, Placement, Timeline } from "./types.ts";
 import { defaultPoolSize, WorkerPool } from "./worker_pool.ts";
@@ -335,9 +341,9 @@ async function compositeInto(
     throw new RangeError(`--align-precision must be 0..4, got ${precision}`);
   }
   // refine() takes no precision argument: the locator is made with it.
-  const locator = await reg.create("locator", options.locator ?? "template", {
-    refinePrecision: precision,
-  });
+  const locatorName = options.locator ?? "template";
+  const locatorOptions = { refinePrecision: precision };
+  const locator = await reg.create("locator", locatorName, locatorOptions);
   const validatorName = options.validator ?? "msssim";
   const validator = await reg.create("validator", validatorName);
   const fingerprintSpec = options.fingerprint ??
@@ -387,6 +393,12 @@ async function compositeInto(
     type: "init",
     fingerprinters: specs,
     validator: { name: validatorName, moduleUrl: validatorUrl },
+    // The exact placement's windows are searched there too, side by side.
+    locator: {
+      name: locatorName,
+      moduleUrl: reg.moduleUrl("locator", locatorName),
+      options: locatorOptions,
+    },
   };
   const pool = new WorkerPool(
     new URL("./fingerprint_worker.ts", import.meta.url),
@@ -394,6 +406,11 @@ async function compositeInto(
     init,
   );
   files.pool = pool;
+  const searchWindows: WindowSearcher = async (w) =>
+    foundOrThrow(
+      await pool.run<WindowReply>({ type: "window", ...w } as WindowTask),
+      locator.name,
+    );
   const fixed = options.zeroShift ||
     options.xShift !== undefined || options.yShift !== undefined;
   if (!fixed && unscaled) {
@@ -601,6 +618,7 @@ async function compositeInto(
       // The guess follows the moved moment; the final analysis weighs it.
       weighStay: false,
       memo,
+      search: searchWindows,
     });
     const first = start + exact.shift;
     if (first < 0 || first + fg.frames > bg.frames) return undefined;
@@ -1108,6 +1126,7 @@ async function compositeInto(
           coarse: { fg: (i) => fgScan.frame(i), bg: (j) => bgStream.frame(j) },
           current: placement,
           memo,
+          search: searchWindows,
         },
       );
       lap("refine");

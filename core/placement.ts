@@ -13,13 +13,13 @@
  */
 
 import { grabGray } from "./frame_grab.ts";
-import { fgLargerThanBg, NoMatchError, VidkompyError } from "./errors.ts";
+import { fgLargerThanBg, NoMatchError } from "./errors.ts";
 import type { GrayImage } from "./frame.ts";
 import type { Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekCost } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
 import { downscale2 } from "./ncc.ts";
-import { scanMoments } from "./moment_scan.ts";
+import { searchWindow, type WindowSearcher } from "./window_search.ts";
 import { release } from "./release.ts";
 import type { LocateResult, Locator, Placement, RefinePair } from "./types.ts";
 
@@ -321,6 +321,8 @@ export async function exactPlacement(
     weighStay?: boolean;
     /** Work of earlier calls in this run, reused where inputs are the same. */
     memo?: ExactMemo;
+    /** Runs the coarse window searches (default: here, one after another). */
+    search?: WindowSearcher;
   },
 ): Promise<ExactPlacement> {
   const { s, fs, bw, bh, fw, fh } = coarseSizes(fg, bg, options.unscaled);
@@ -375,59 +377,66 @@ export async function exactPlacement(
     );
   };
   // Each pick against the bg frames around its own match only (cross pairs
-  // are different moments and only cost time), one pick at a time so its
-  // frames can go before the next; then the picks vote.
-  const perPick: ({ delta: number; placement: Placement } | undefined)[] = picks
-    .map(() => undefined);
+  // are different moments and only cost time); then the picks vote.
   // Neighbouring picks (a frame and the next) share one window and one
-  // search: the bg frames around them are the same.
+  // search: the bg frames around them are the same. The windows are
+  // searched side by side when a searcher runs them elsewhere (workers).
+  const groups: { start: number; picks: typeof picks; first: number }[] = [];
   for (let g = 0; g < picks.length;) {
     let h = g + 1;
     while (h < picks.length && picks[h].fg === picks[h - 1].fg + 1) h++;
     const group = picks.slice(g, h);
     const first = Math.max(0, Math.min(...group.map((p) => p.bg)) - span);
-    const last = Math.min(
-      bg.frames - 1,
-      Math.max(...group.map((p) => p.bg)) + span,
-    );
-    const fgImages = await Promise.all(group.map((p) => fgCoarse(p.fg)));
-    const window = await bgCoarse(first, last);
-    try {
+    groups.push({ start: g, picks: group, first });
+    g = h;
+  }
+  const search: WindowSearcher = options.search ??
+    ((w) => searchWindow(locator, w));
+  const x = Math.round(options.current.x * bw / bg.width);
+  const y = Math.round(options.current.y * bh / bg.height);
+  const searched = await Promise.all(
+    groups.map(async ({ picks: group, first }) => {
+      const last = Math.min(
+        bg.frames - 1,
+        Math.max(...group.map((p) => p.bg)) + span,
+      );
+      const [fgImages, window] = await Promise.all([
+        Promise.all(group.map((p) => fgCoarse(p.fg))),
+        bgCoarse(first, last),
+      ]);
       const key = `${group.map((p) => p.fg)}|${first}-${last}|${sw}x${sh}`;
-      let found = options.memo?.located.get(key);
-      if (!found) {
-        found = await locator.locate({
-          fg: fgImages,
-          bg: window,
-          unscaled: true,
-          precision: options.precision,
-        });
-        options.memo?.located.set(key, found);
-      }
-      for (const m of found.matches) {
-        const p = group[m.fg];
-        perPick[g + m.fg] = {
-          delta: first + m.bg - p.bg,
-          placement: m.placement,
-        };
-      }
-    } catch (err) {
-      if (!(err instanceof Error) || err instanceof VidkompyError) throw err;
-      // Blank picks: they simply do not vote.
+      const known = options.memo?.located.get(key);
+      const found = await search({
+        fg: fgImages,
+        bg: window,
+        at: group.map((p) => p.bg - first),
+        x,
+        y,
+        locate: !known,
+        precision: options.precision,
+      });
+      const located = known ?? found.located;
+      if (located && !known) options.memo?.located.set(key, located);
+      return { located, scan: found.scan };
+    }),
+  );
+  const perPick: ({ delta: number; placement: Placement } | undefined)[] = picks
+    .map(() => undefined);
+  groups.forEach(({ start: g, picks: group, first }, n) => {
+    const { located, scan } = searched[n];
+    for (const m of located?.matches ?? []) {
+      const p = group[m.fg];
+      perPick[g + m.fg] = {
+        delta: first + m.bg - p.bg,
+        placement: m.placement,
+      };
     }
     // The same window scanned moment by moment along the current position
     // (see moment_scan.ts): where it finds a better-matching moment than
     // the locator's pruned search, the group follows it.
-    const scan = scanMoments({
-      fg: fgImages,
-      bg: window,
-      at: group.map((p) => p.bg - first),
-      x: Math.round(options.current.x * bw / bg.width),
-      y: Math.round(options.current.y * bh / bg.height),
-    });
-    const located = group.map((_, k) => perPick[g + k]);
-    const mean = located.reduce(
-      (a, p) => a + (p ? p.placement.confidence : -Infinity),
+    const mean = group.reduce(
+      (a, _, k) =>
+        a + (perPick[g + k] ? perPick[g + k]!.placement.confidence : -Infinity),
       0,
     ) / group.length;
     if (scan && scan.score > mean) {
@@ -438,8 +447,7 @@ export async function exactPlacement(
         };
       }
     }
-    g = h;
-  }
+  });
   const found = perPick.filter((p) => p !== undefined);
   if (found.length === 0) {
     throw new NoMatchError(
