@@ -109,7 +109,11 @@ serveTasks<
     if (!locatorSpec) throw new Error("analysis worker: no locator");
     // Built on first use: most runs need no window searched here.
     locator ??= registry.createFromSpec("locator", locatorSpec);
-    return { result: await windowReply(await locator, task) };
+    const reply = await windowReply(await locator, task);
+    // The frames are this worker's copies: freed now, not at the next GC
+    // (three windows of 34 coarse frames each would linger otherwise).
+    release(...[...task.fg, ...task.bg].map((f) => f.data.buffer));
+    return { result: reply };
   }
   if (task.type === "pairs") {
     if (!validator) throw new Error("analysis worker: no validator");

@@ -406,11 +406,35 @@ async function compositeInto(
     init,
   );
   files.pool = pool;
-  const searchWindows: WindowSearcher = async (w) =>
-    foundOrThrow(
-      await pool.run<WindowReply>({ type: "window", ...w } as WindowTask),
-      locator.name,
-    );
+  // The exact placement's windows are searched side by side in the workers
+  // when nothing else runs; a comp searches them here, one after another:
+  // its encoder holds both cores, and two windows' working sets at once
+  // (~35 MB) would set the run's peak.
+  const searchWindows: WindowSearcher | undefined = output
+    ? undefined
+    : async (w) => {
+      // Own copies, handed over: a kept frame is a view on its decode
+      // batch, and sending the view would copy the whole batch with it.
+      const own = (images: readonly GrayImage[]) =>
+        images.map((g) => ({
+          width: g.width,
+          height: g.height,
+          data: g.data.slice(),
+        }));
+      const task: WindowTask = {
+        ...w,
+        type: "window",
+        fg: own(w.fg),
+        bg: own(w.bg),
+      };
+      const buffers = [...task.fg, ...task.bg].map((g) =>
+        g.data.buffer as ArrayBuffer
+      );
+      return foundOrThrow(
+        await pool.run<WindowReply>(task, buffers),
+        locator.name,
+      );
+    };
   const fixed = options.zeroShift ||
     options.xShift !== undefined || options.yShift !== undefined;
   if (!fixed && unscaled) {
