@@ -88,15 +88,13 @@ export function findAnchors(
     alignment.margin.length,
   );
   if (n === 0) return new Int32Array(0);
-  const margins: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (alignment.margin[i] > 0) margins.push(alignment.margin[i]);
-  }
+  const margins = alignment.margin.subarray(0, n).filter((v) => v > 0);
   if (margins.length === 0) return new Int32Array(0);
   const minMargin = o.anchorMargin * median(margins);
-  const costs = Array.from(alignment.cost.subarray(0, n));
+  const costs = alignment.cost.subarray(0, n);
   const medCost = median(costs);
-  const sigma = 1.4826 * median(costs.map((c) => Math.abs(c - medCost)));
+  const sigma = 1.4826 *
+    median(Float64Array.from(costs, (c) => Math.abs(c - medCost)));
   const maxCost = medCost + Math.max(o.costSpread * sigma, o.costSlack);
   const candidates: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -424,7 +422,7 @@ function frozenTest(
   if (!bgCost || hi - lo < 3) return () => false;
   const step = new Float64Array(hi - lo);
   for (let j = lo; j < hi; j++) step[j - lo] = bgCost(j, j + 1);
-  const typical = median(Array.from(step));
+  const typical = median(step);
   return (j) => j >= lo && j < hi && step[j - lo] <= 0.15 * typical;
 }
 
@@ -512,8 +510,10 @@ function nearestMoments(
   }
 }
 
-function median(values: number[]): number {
-  const s = values.slice().sort((a, b) => a - b);
+function median(values: ArrayLike<number>): number {
+  // A typed copy sorts natively: no comparator calls, no boxed numbers
+  // (the anchors' rules take medians of every frame's cost and margin).
+  const s = Float64Array.from(values).sort();
   const h = s.length >> 1;
   return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
