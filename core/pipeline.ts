@@ -89,6 +89,7 @@ import {
 import { type MediaInfo, probe } from "./probe.ts";
 import { checkFfmpeg } from "./process.ts";
 import { release } from "./release.ts";
+import { builtinPlugins } from "./builtin_plugins.ts";
 import {
   foundOrThrow,
   type WindowReply,
@@ -345,6 +346,10 @@ async function compositeInto(
   const locatorName = options.locator ?? "template";
   const locatorOptions = { refinePrecision: precision };
   const locator = await reg.create("locator", locatorName, locatorOptions);
+  // A worker builds a locator from its module or as a built-in; one that
+  // embedding code registered in this process only stays here.
+  const workerLocator = reg.moduleUrl("locator", locatorName) !== undefined ||
+    `locator:${locatorName}` in builtinPlugins;
   const validatorName = options.validator ?? "msssim";
   const validator = await reg.create("validator", validatorName);
   const fingerprintSpec = options.fingerprint ??
@@ -395,11 +400,13 @@ async function compositeInto(
     fingerprinters: specs,
     validator: { name: validatorName, moduleUrl: validatorUrl },
     // The exact placement's windows are searched there too, side by side.
-    locator: {
-      name: locatorName,
-      moduleUrl: reg.moduleUrl("locator", locatorName),
-      options: locatorOptions,
-    },
+    locator: workerLocator
+      ? {
+        name: locatorName,
+        moduleUrl: reg.moduleUrl("locator", locatorName),
+        options: locatorOptions,
+      }
+      : undefined,
   };
   const pool = new WorkerPool(
     new URL("./fingerprint_worker.ts", import.meta.url),
@@ -411,7 +418,7 @@ async function compositeInto(
   // when nothing else runs; a comp searches them here, one after another:
   // its encoder holds both cores, and two windows' working sets at once
   // (~35 MB) would set the run's peak.
-  const searchWindows: WindowSearcher | undefined = output
+  const searchWindows: WindowSearcher | undefined = output || !workerLocator
     ? undefined
     : async (w) => {
       // Own copies, handed over: a kept frame is a view on its decode

@@ -1,7 +1,9 @@
 /**
  * User plugins: the example in examples/ keeps the fingerprinter contract,
  * is loaded by `--plugin`, chosen by `--fingerprint` and used end to end
- * (in the workers too); bad plugin paths fail with one clear line.
+ * (in the workers too); bad plugin paths fail with one clear line; a
+ * locator registered in-process (no module a worker could load) still
+ * serves a dry run.
  */
 
 import { runDeno } from "./_cli.ts";
@@ -9,6 +11,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { composite } from "../mod.ts";
+import { Registry } from "../core/registry.ts";
+import type { Locator } from "../core/types.ts";
+import { plugin as templateLocator } from "../plugins/locator_template.ts";
 import {
   createProfile,
   plugin,
@@ -145,4 +150,39 @@ Deno.test("a module without a plugin export is refused with one clear line", asy
   } finally {
     await Deno.remove(dirTmp, { recursive: true });
   }
+});
+
+Deno.test("a locator that embedding code registered in this process serves a dry run's exact placement here, not in the workers", async () => {
+  // The workers build plugins from a module or a built-in name: this one
+  // has neither, so its windows must be searched on the main thread.
+  const reg = new Registry();
+  let calls = 0;
+  reg.register({
+    kind: "locator",
+    name: "counting",
+    description: "the template locator, counting its searches",
+    create: (o) => {
+      const inner = templateLocator.create(o) as Locator;
+      return {
+        name: "counting",
+        locate: (request) => {
+          calls++;
+          return inner.locate(request);
+        },
+        refine: (pairs, guess, radius) => inner.refine(pairs, guess, radius),
+      };
+    },
+  });
+  const spec = standardPairs.find((s) => s.name === "offset_crop") ??
+    standardPairs[0];
+  const pair = await makePair(spec, dir);
+  const result = await composite({
+    bg: pair.bg,
+    fg: pair.fg,
+    dryRun: true,
+    registry: reg,
+    locator: "counting",
+  });
+  assertAccurate(result, pair);
+  assert.ok(calls > 0, "the registered locator searched");
 });
