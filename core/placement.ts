@@ -19,7 +19,11 @@ import type { Rect } from "./frame_reader.ts";
 import { type MediaInfo, seekCost } from "./probe.ts";
 import { resizeArea } from "./frame.ts";
 import { downscale2 } from "./ncc.ts";
-import { searchWindow, type WindowSearcher } from "./window_search.ts";
+import {
+  searchWindow,
+  type WindowFound,
+  type WindowSearcher,
+} from "./window_search.ts";
 import { release } from "./release.ts";
 import type { LocateResult, Locator, Placement, RefinePair } from "./types.ts";
 
@@ -381,45 +385,55 @@ export async function exactPlacement(
   // Neighbouring picks (a frame and the next) share one window and one
   // search: the bg frames around them are the same. The windows are
   // searched side by side when a searcher runs them elsewhere (workers).
-  const groups: { start: number; picks: typeof picks; first: number }[] = [];
+  const groups: {
+    start: number;
+    picks: typeof picks;
+    first: number;
+    last: number;
+  }[] = [];
   for (let g = 0; g < picks.length;) {
     let h = g + 1;
     while (h < picks.length && picks[h].fg === picks[h - 1].fg + 1) h++;
     const group = picks.slice(g, h);
     const first = Math.max(0, Math.min(...group.map((p) => p.bg)) - span);
-    groups.push({ start: g, picks: group, first });
+    const last = Math.min(
+      bg.frames - 1,
+      Math.max(...group.map((p) => p.bg)) + span,
+    );
+    groups.push({ start: g, picks: group, first, last });
     g = h;
   }
-  const search: WindowSearcher = options.search ??
-    ((w) => searchWindow(locator, w));
   const x = Math.round(options.current.x * bw / bg.width);
   const y = Math.round(options.current.y * bh / bg.height);
-  const searched = await Promise.all(
-    groups.map(async ({ picks: group, first }) => {
-      const last = Math.min(
-        bg.frames - 1,
-        Math.max(...group.map((p) => p.bg)) + span,
-      );
-      const [fgImages, window] = await Promise.all([
-        Promise.all(group.map((p) => fgCoarse(p.fg))),
-        bgCoarse(first, last),
-      ]);
-      const key = `${group.map((p) => p.fg)}|${first}-${last}|${sw}x${sh}`;
-      const known = options.memo?.located.get(key);
-      const found = await search({
-        fg: fgImages,
-        bg: window,
-        at: group.map((p) => p.bg - first),
-        x,
-        y,
-        locate: !known,
-        precision: options.precision,
-      });
-      const located = known ?? found.located;
-      if (located && !known) options.memo?.located.set(key, located);
-      return { located, scan: found.scan };
-    }),
-  );
+  /** One group's window: its frames fetched, searched, the locator's answer memoised. */
+  const searchGroup = async (
+    { picks: group, first, last }: typeof groups[number],
+  ): Promise<WindowFound> => {
+    const [fgImages, window] = await Promise.all([
+      Promise.all(group.map((p) => fgCoarse(p.fg))),
+      bgCoarse(first, last),
+    ]);
+    const key = `${group.map((p) => p.fg)}|${first}-${last}|${sw}x${sh}`;
+    const known = options.memo?.located.get(key);
+    const found = await (options.search ?? ((w) => searchWindow(locator, w)))({
+      fg: fgImages,
+      bg: window,
+      at: group.map((p) => p.bg - first),
+      x,
+      y,
+      locate: !known,
+      precision: options.precision,
+    });
+    const located = known ?? found.located;
+    if (located && !known) options.memo?.located.set(key, located);
+    return { located, scan: found.scan };
+  };
+  // Side by side when a searcher runs them elsewhere (workers); here one
+  // window at a time, so its frames can go before the next is fetched.
+  const searched: WindowFound[] = [];
+  if (options.search) {
+    searched.push(...await Promise.all(groups.map(searchGroup)));
+  } else for (const g of groups) searched.push(await searchGroup(g));
   const perPick: ({ delta: number; placement: Placement } | undefined)[] = picks
     .map(() => undefined);
   groups.forEach(({ start: g, picks: group, first }, n) => {
