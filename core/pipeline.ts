@@ -89,7 +89,6 @@ import {
 import { type MediaInfo, probe } from "./probe.ts";
 import { checkFfmpeg } from "./process.ts";
 import { release } from "./release.ts";
-import { builtinPlugins } from "./builtin_plugins.ts";
 import {
   foundOrThrow,
   type WindowReply,
@@ -346,10 +345,8 @@ async function compositeInto(
   const locatorName = options.locator ?? "template";
   const locatorOptions = { refinePrecision: precision };
   const locator = await reg.create("locator", locatorName, locatorOptions);
-  // A worker builds a locator from its module or as a built-in; one that
-  // embedding code registered in this process only stays here.
-  const workerLocator = reg.moduleUrl("locator", locatorName) !== undefined ||
-    `locator:${locatorName}` in builtinPlugins;
+  // Undefined for a locator that no worker can build: its windows stay here.
+  const workerLocator = reg.workerSpec("locator", locatorName, locatorOptions);
   const validatorName = options.validator ?? "msssim";
   const validator = await reg.create("validator", validatorName);
   const fingerprintSpec = options.fingerprint ??
@@ -400,13 +397,7 @@ async function compositeInto(
     fingerprinters: specs,
     validator: { name: validatorName, moduleUrl: validatorUrl },
     // The exact placement's windows are searched there too, side by side.
-    locator: workerLocator
-      ? {
-        name: locatorName,
-        moduleUrl: reg.moduleUrl("locator", locatorName),
-        options: locatorOptions,
-      }
-      : undefined,
+    locator: workerLocator,
   };
   const pool = new WorkerPool(
     new URL("./fingerprint_worker.ts", import.meta.url),

@@ -117,6 +117,24 @@ export class Registry {
     return this.#entries.get(`${kind}:${name}`)?.moduleUrl;
   }
 
+  /**
+   * What a worker needs to build this plugin (its registry holds only the
+   * built-ins): the name and options, and the module URL of a user plugin;
+   * undefined for one that code registered in this process only
+   * ({@link register}), which no worker can build.
+   */
+  workerSpec(
+    kind: PluginKind,
+    name: string,
+    options?: Record<string, unknown>,
+  ): PluginSpec | undefined {
+    const moduleUrl = this.moduleUrl(kind, name);
+    if (moduleUrl === undefined && !(`${kind}:${name}` in builtinPlugins)) {
+      return undefined;
+    }
+    return { name, options, moduleUrl };
+  }
+
   /** The definition of a plugin; PluginError if unknown. */
   async definition<K extends PluginKind>(
     kind: K,

@@ -410,7 +410,7 @@ export async function validateVideo(
   const size = width * height;
   const workers = options.workers ?? defaultPoolSize();
   const buildable = options.validatorModuleUrl !== undefined ||
-    registry.names("validator").includes(validator.name);
+    registry.workerSpec("validator", validator.name) !== undefined;
   const pool = options.pool ?? (workers > 0 && buildable
     ? new WorkerPool(
       new URL("./validate_worker.ts", import.meta.url),

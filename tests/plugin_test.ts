@@ -186,3 +186,21 @@ Deno.test("a locator that embedding code registered in this process serves a dry
   assertAccurate(result, pair);
   assert.ok(calls > 0, "the registered locator searched");
 });
+
+Deno.test("workerSpec names what a worker can build: built-ins, and user plugins by their module", async () => {
+  const reg = new Registry();
+  assert.deepEqual(reg.workerSpec("locator", "template", { a: 1 }), {
+    name: "template",
+    options: { a: 1 },
+    moduleUrl: undefined,
+  });
+  await reg.registerModule("examples/fingerprint_profile.ts");
+  const spec = reg.workerSpec("fingerprinter", "profile");
+  assert.match(
+    spec?.moduleUrl ?? "",
+    /^file:.*examples\/fingerprint_profile\.ts$/,
+  );
+  reg.register({ ...plugin, name: "inline" });
+  assert.equal(reg.workerSpec("fingerprinter", "inline"), undefined);
+  assert.equal(reg.workerSpec("locator", "nowhere"), undefined);
+});
