@@ -87,7 +87,7 @@ import {
   refineFrames,
 } from "./placement.ts";
 import { type MediaInfo, probe } from "./probe.ts";
-import { checkFfmpeg } from "./process.ts";
+import { checkFfmpeg, stopAbortedChildren } from "./process.ts";
 import { release } from "./release.ts";
 import {
   foundOrThrow,
@@ -291,13 +291,22 @@ export async function composite(
   // The temporary output (written early when composing on a guess) is
   // removed on any failure; on success it has been renamed into place.
   const files: Files = {};
+  // The run's own signal: it also fires when the run fails, so no decode
+  // still in flight on the other side of a Promise.all outlives the run.
+  const run = new AbortController();
+  const forward = () => run.abort(options.signal?.reason);
+  if (options.signal?.aborted) forward();
+  options.signal?.addEventListener("abort", forward);
   try {
-    return await compositeInto(options, files);
+    return await compositeInto({ ...options, signal: run.signal }, files);
   } catch (err) {
+    run.abort(err);
     await files.stopEncoder?.();
+    await stopAbortedChildren();
     if (files.temp) await removeQuietly(files.temp);
     throw err;
   } finally {
+    options.signal?.removeEventListener("abort", forward);
     files.pool?.terminate();
   }
 }

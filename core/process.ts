@@ -51,11 +51,18 @@ export function spawnError(name: string, err: unknown): Error {
 }
 
 /**
- * Starts ffmpeg with piped stderr (the caller must drain it) and the given
+ * Children started here that have not exited yet, each with the signal
+ * that stops it (see {@link stopAbortedChildren}).
+ */
+const running = new Map<Deno.ChildProcess, AbortSignal | undefined>();
+
+/**
+ * Starts `name` with piped stderr (the caller must drain it) and the given
  * stdin/stdout; a spawn failure becomes a FfmpegError naming the fix, and
  * an already aborted `signal` throws its reason instead of starting.
  */
-export function spawnFfmpeg(
+function spawnChild(
+  name: "ffmpeg" | "ffprobe",
   args: string[],
   io: { stdin: "piped" | "null"; stdout: "piped" | "null" },
   signal?: AbortSignal,
@@ -63,8 +70,9 @@ export function spawnFfmpeg(
   // Deno starts a child even when the signal has already fired, and then
   // never kills it: an interrupted run must not begin new work.
   signal?.throwIfAborted();
+  let child: Deno.ChildProcess;
   try {
-    return new Deno.Command(binary("ffmpeg"), {
+    child = new Deno.Command(binary(name), {
       args,
       stdin: io.stdin,
       stdout: io.stdout,
@@ -72,8 +80,41 @@ export function spawnFfmpeg(
       signal,
     }).spawn();
   } catch (err) {
-    throw spawnError("ffmpeg", err);
+    throw spawnError(name, err);
   }
+  running.set(child, signal);
+  const forget = () => running.delete(child);
+  child.status.then(forget, forget);
+  return child;
+}
+
+/** Starts ffmpeg; see {@link spawnChild}. */
+export function spawnFfmpeg(
+  args: string[],
+  io: { stdin: "piped" | "null"; stdout: "piped" | "null" },
+  signal?: AbortSignal,
+): Deno.ChildProcess {
+  return spawnChild("ffmpeg", args, io, signal);
+}
+
+/**
+ * Kills every child whose signal has fired and waits until all are gone.
+ * The signal itself only sends SIGTERM, which ffmpeg answers in its own
+ * time: one blocked writing to a pipe nobody reads any more waits for its
+ * reader. A run that fails while one of its decodes is still in flight
+ * (one side of a Promise.all) would otherwise return, and the CLI exit,
+ * with that ffmpeg still running behind it.
+ */
+export async function stopAbortedChildren(): Promise<void> {
+  const doomed = [...running].filter(([, s]) => s?.aborted).map(([c]) => c);
+  for (const child of doomed) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  await Promise.allSettled(doomed.map((c) => c.status));
 }
 
 /** Keeps the last `limit` bytes of a stream, so an error can quote ffmpeg's last words. */
@@ -240,19 +281,12 @@ async function runReading(
   read: (stdout: ReadableStream<Uint8Array>) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
-  signal?.throwIfAborted();
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(binary(name), {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal,
-    }).spawn();
-  } catch (err) {
-    throw spawnError(name, err);
-  }
+  const child = spawnChild(
+    name,
+    args,
+    { stdin: "null", stdout: "piped" },
+    signal,
+  );
   const errors = drain(child.stderr);
   try {
     await read(child.stdout);

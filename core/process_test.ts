@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { FfmpegError } from "./errors.ts";
-import { runLines, runText } from "./process.ts";
+import {
+  runLines,
+  runText,
+  spawnFfmpeg,
+  stopAbortedChildren,
+} from "./process.ts";
 
 /** A listing of 1,800 packets (~280 KB, many pipe reads) that needs no file. */
 const LISTING = [
@@ -47,4 +52,41 @@ Deno.test("runLines stops the command and passes on what the reader throws", asy
     (err) => err === stop,
   );
   assert.equal(seen, 3);
+});
+
+/** An ffmpeg writing raw frames to a pipe that nobody reads: it soon blocks. */
+function blockedWriter(signal: AbortSignal): Deno.ChildProcess {
+  const args = ["-hide_banner", "-v", "error", "-f", "lavfi"];
+  args.push("-i", "testsrc2=s=320x180:r=30", "-t", "600");
+  args.push("-f", "rawvideo", "-pix_fmt", "gray", "pipe:1");
+  return spawnFfmpeg(args, { stdin: "null", stdout: "piped" }, signal);
+}
+
+Deno.test("stopAbortedChildren ends an aborted ffmpeg that SIGTERM leaves blocked, and only that one", async () => {
+  const aborted = new AbortController(), live = new AbortController();
+  const stuck = blockedWriter(aborted.signal);
+  const other = blockedWriter(live.signal);
+  let stuckEnded = false, otherEnded = false;
+  stuck.status.then(() => stuckEnded = true);
+  other.status.then(() => otherEnded = true);
+  try {
+    // Long enough to fill the pipe; the abort then sends SIGTERM, which
+    // ffmpeg only acts on once its write returns, and it never does.
+    await new Promise((r) => setTimeout(r, 500));
+    aborted.abort(new Error("stop"));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(stuckEnded, false, "SIGTERM alone ended it: test is moot");
+    await stopAbortedChildren();
+    assert.equal(stuckEnded, true);
+    assert.equal((await stuck.status).signal, "SIGKILL");
+    assert.equal(otherEnded, false, "a run not aborted keeps its child");
+  } finally {
+    live.abort(new Error("done"));
+    await stopAbortedChildren();
+    for (const c of [stuck, other]) {
+      await c.stdout.cancel();
+      await c.stderr.cancel();
+    }
+  }
+  assert.equal(otherEnded, true);
 });
