@@ -284,6 +284,23 @@ const SCALED_HINT_CONFIDENCE = 0.9;
  */
 export const NO_MATCH_VALIDATION = 0.5;
 
+/**
+ * Decoder threads of the two analysis decodes: two of similar weight run
+ * side by side, one thread each, which keeps the cores busy without
+ * frame-threading overhead (~5% faster here); a much lighter one would
+ * leave a core idle, so then ffmpeg chooses (undefined).
+ */
+export function analysisThreads(
+  fg: MediaInfo,
+  bg: MediaInfo,
+): number | undefined {
+  const weight = (m: MediaInfo) => m.width * m.height * m.frames;
+  return Math.max(weight(fg), weight(bg)) <=
+      2 * Math.min(weight(fg), weight(bg))
+    ? 1
+    : undefined;
+}
+
 /** Overlays the fg onto the bg with automatic spatial and temporal alignment. */
 export async function composite(
   options: CompositeOptions,
@@ -463,14 +480,7 @@ async function compositeInto(
   const speculative = options.speculate !== false && output !== undefined &&
     !fixed && unscaled && !mask && SIDE_OUTPUTS_AVAILABLE && sameRate(fg, bg);
 
-  // Two decodes of similar weight run side by side: one thread each keeps
-  // the cores busy without frame-threading overhead (~5% faster here). A
-  // much lighter one would leave a core idle, so then ffmpeg chooses.
-  const weight = (m: MediaInfo) => m.width * m.height * m.frames;
-  const scanThreads =
-    Math.max(weight(fg), weight(bg)) <= 2 * Math.min(weight(fg), weight(bg))
-      ? 1
-      : undefined;
+  const scanThreads = analysisThreads(fg, bg);
   // The lock searches at 100% only: a scale search per probe would cost
   // seconds. Scaled searches decide at the end of the decode.
   const lockTask = (
