@@ -54,24 +54,33 @@ Deno.test("runLines stops the command and passes on what the reader throws", asy
   assert.equal(seen, 3);
 });
 
-/** An ffmpeg writing raw frames to a pipe that nobody reads: it soon blocks. */
-function blockedWriter(signal: AbortSignal): Deno.ChildProcess {
+/**
+ * An ffmpeg writing raw frames to a pipe that nobody reads after its first
+ * chunk: once that has come, the pipe fills within a few frames and every
+ * write then blocks.
+ */
+async function blockedWriter(signal: AbortSignal): Promise<Deno.ChildProcess> {
   const args = ["-hide_banner", "-v", "error", "-f", "lavfi"];
   args.push("-i", "testsrc2=s=320x180:r=30", "-t", "600");
   args.push("-f", "rawvideo", "-pix_fmt", "gray", "pipe:1");
-  return spawnFfmpeg(args, { stdin: "null", stdout: "piped" }, signal);
+  const child = spawnFfmpeg(args, { stdin: "null", stdout: "piped" }, signal);
+  const reader = child.stdout.getReader();
+  await reader.read();
+  reader.releaseLock();
+  return child;
 }
 
 Deno.test("stopAbortedChildren ends an aborted ffmpeg that SIGTERM leaves blocked, and only that one", async () => {
   const aborted = new AbortController(), live = new AbortController();
-  const stuck = blockedWriter(aborted.signal);
-  const other = blockedWriter(live.signal);
+  const stuck = await blockedWriter(aborted.signal);
+  const other = await blockedWriter(live.signal);
   let stuckEnded = false, otherEnded = false;
   stuck.status.then(() => stuckEnded = true);
   other.status.then(() => otherEnded = true);
   try {
-    // Long enough to fill the pipe; the abort then sends SIGTERM, which
-    // ffmpeg only acts on once its write returns, and it never does.
+    // Writing since its first chunk, it is blocked well before this; the
+    // abort then sends SIGTERM, which ffmpeg only acts on once its write
+    // returns, and it never does.
     await new Promise((r) => setTimeout(r, 500));
     aborted.abort(new Error("stop"));
     await new Promise((r) => setTimeout(r, 500));
