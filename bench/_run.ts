@@ -25,17 +25,24 @@ export async function timed(cmd: string, args: string[]): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Wall time of ffmpeg decoding every input at once (the analysis floor). */
-export async function parallelDecodeSeconds(
-  paths: readonly string[],
+/** Wall time of several commands run at once, each to completion. */
+export async function parallelSeconds(
+  cmd: string,
+  argvs: readonly string[][],
 ): Promise<number> {
   const t0 = performance.now();
-  await Promise.all(
-    paths.map((p) =>
-      run("ffmpeg", ["-v", "error", "-an", "-i", p, "-f", "null", "-"])
-    ),
-  );
+  await Promise.all(argvs.map((args) => run(cmd, args)));
   return (performance.now() - t0) / 1000;
+}
+
+/** Wall time of ffmpeg decoding every input at once (the analysis floor). */
+export function parallelDecodeSeconds(
+  paths: readonly string[],
+): Promise<number> {
+  return parallelSeconds(
+    "ffmpeg",
+    paths.map((p) => ["-v", "error", "-an", "-i", p, "-f", "null", "-"]),
+  );
 }
 
 /** The median (upper median for even lengths). */

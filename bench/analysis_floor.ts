@@ -19,9 +19,10 @@ import { join, resolve } from "node:path";
 import { exists } from "../tests/fixtures.ts";
 import { coarseSizes } from "../core/placement.ts";
 import { analysisThreads } from "../core/pipeline.ts";
-import { decodeArgs, shrinksTwice } from "../core/frame_reader.ts";
-import { type MediaInfo, probe } from "../core/probe.ts";
-import { median, parallelDecodeSeconds } from "./_run.ts";
+import { coarseDecode } from "../core/coarse_scan.ts";
+import { decodeArgs } from "../core/frame_reader.ts";
+import { probe } from "../core/probe.ts";
+import { median, parallelDecodeSeconds, parallelSeconds } from "./_run.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -36,38 +37,6 @@ const pairs = values.pair?.map((p) => p.split(",")) ?? [
   [join(dir, "bench/e2e_bg.mp4"), join(dir, "bench/e2e_fg.mp4")],
   [join(dir, "bench/long2_5m_bg.mp4"), join(dir, "bench/long2_5m_fg.mp4")],
 ];
-
-/** The argv of one analysis decode, as the pipeline's coarse scan runs it. */
-function analysisDecode(
-  info: MediaInfo,
-  format: { width: number; height: number },
-  threads: number | undefined,
-): string[] {
-  const f = { ...format, channels: 1 as const };
-  return decodeArgs({
-    path: info.path,
-    format: f,
-    sourcePixFmt: info.pixFmt,
-    threads,
-    skipLoopFilter: shrinksTwice(info, f),
-  });
-}
-
-/** Runs ffmpeg with its output to /dev/null; wall seconds. */
-async function ffmpegSeconds(argvs: string[][]): Promise<number> {
-  const t0 = performance.now();
-  await Promise.all(argvs.map(async (args) => {
-    const out = await new Deno.Command("ffmpeg", {
-      args,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      throw new Error(new TextDecoder().decode(out.stderr).slice(-500));
-    }
-  }));
-  return (performance.now() - t0) / 1000;
-}
 
 console.log(
   "| pair | decode both (ffmpeg) | decode both to the analysis frames | ratio |",
@@ -87,14 +56,19 @@ for (const [bgPath, fgPath] of pairs) {
   ]);
   const { bw, bh, fw, fh } = coarseSizes(fg, bg);
   const threads = analysisThreads(fg, bg);
+  // Written to stdout, which run() sends to /dev/null.
   const argvs = [
-    analysisDecode(bg, { width: bw, height: bh }, threads),
-    analysisDecode(fg, { width: fw, height: fh }, threads),
+    decodeArgs(
+      coarseDecode(bg, { width: bw, height: bh, channels: 1 }, threads),
+    ),
+    decodeArgs(
+      coarseDecode(fg, { width: fw, height: fh, channels: 1 }, threads),
+    ),
   ];
   const floors: number[] = [], analysis: number[] = [];
   for (let r = 0; r < runs; r++) {
     floors.push(await parallelDecodeSeconds([bgPath, fgPath]));
-    analysis.push(await ffmpegSeconds(argvs));
+    analysis.push(await parallelSeconds("ffmpeg", argvs));
     console.error(
       `  ${fgPath.split("/").pop()} run ${r + 1}: floor ${
         floors[r].toFixed(2)

@@ -14,7 +14,12 @@ import {
   type GrayImage,
   toGray,
 } from "./frame.ts";
-import { decodeFrames, type FrameBatch, shrinksTwice } from "./frame_reader.ts";
+import {
+  decodeFrames,
+  type DecodeOptions,
+  type FrameBatch,
+  shrinksTwice,
+} from "./frame_reader.ts";
 import type { MediaInfo } from "./probe.ts";
 import type { ProgressCallback } from "./types.ts";
 
@@ -135,6 +140,25 @@ function sliceBatch(
 }
 
 /**
+ * How the analysis decodes a whole video at the coarse scale: the luma
+ * plane or RGB, area-scaled to `format`, deblocking skipped where that
+ * shrinks it 2× or more (see {@link shrinksTwice}).
+ */
+export function coarseDecode(
+  info: MediaInfo,
+  format: FrameFormat,
+  threads?: number,
+): DecodeOptions {
+  return {
+    path: info.path,
+    format,
+    sourcePixFmt: info.pixFmt,
+    threads,
+    skipLoopFilter: shrinksTwice(info, format),
+  };
+}
+
+/**
  * Decodes a video at the coarse scale into a {@link CoarseScanner}; see the
  * module doc. `stop` ends the decode early (the scanner can go on with
  * frames from elsewhere).
@@ -149,11 +173,7 @@ export async function scanCoarse(
   try {
     for await (
       const batch of decodeFrames({
-        path: options.info.path,
-        format: options.format,
-        sourcePixFmt: options.info.pixFmt,
-        threads: options.threads,
-        skipLoopFilter: shrinksTwice(options.info, options.format),
+        ...coarseDecode(options.info, options.format, options.threads),
         batch: 16,
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       })
